@@ -1,0 +1,729 @@
+package io.shardschema.catalog;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.shardschema.ShardSchemaException;
+import io.shardschema.config.DataSources;
+import io.shardschema.config.Dsn;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Every query against the catalog. Claims are single atomic UPDATEs on indexed columns; every write that ends a
+ * task is fenced by the lease token, so a runner that lost its lease can never move a shard's version.
+ */
+public final class Catalog implements AutoCloseable {
+    private static final String SHARD_COLUMNS =
+            "shardId, schemaName, shardDSN, version, state, task, lastTaskHb, attempts, serverKey";
+    private static final String RUN_COLUMNS =
+            "shardId, version, run, state, runner, message, executed, output, err, startedAt, finishedAt";
+
+    private static final int DEADLOCK = 1213;
+    private static final int LOCK_WAIT_TIMEOUT = 1205;
+
+    private final HikariDataSource ds;
+    private final Dsn dsn;
+
+    private Catalog(HikariDataSource ds, Dsn dsn) {
+        this.ds = ds;
+        this.dsn = dsn;
+    }
+
+    /** Opens the catalog and checks it is at the current layout (else: run init). */
+    public static Catalog open(Dsn dsn, int poolSize) {
+        if (dsn.database() == null) {
+            throw ShardSchemaException.usage("dbDSN " + dsn + " names no database; add /catalogname");
+        }
+        HikariDataSource ds = DataSources.pool("catalog", dsn, poolSize, true);
+        Catalog catalog = new Catalog(ds, dsn);
+        try (Connection c = ds.getConnection()) {
+            int layout = CatalogLayout.layout(c);
+            if (layout != CatalogLayout.CURRENT) {
+                ds.close();
+                throw ShardSchemaException.error("catalog " + dsn + (layout == 0 ? " is not initialised"
+                        : " has layout " + layout + ", this build needs " + CatalogLayout.CURRENT)
+                        + "; run `shardschema init`");
+            }
+        } catch (SQLException e) {
+            ds.close();
+            throw DataSources.cannotConnect(dsn, e);
+        }
+        return catalog;
+    }
+
+    public Dsn dsn() {
+        return dsn;
+    }
+
+    @Override
+    public void close() {
+        ds.close();
+    }
+
+    // ---- shards -------------------------------------------------------------------------------------------
+
+    /** Registers one shard; its DSN must carry no password. Refuses a schema already registered on that server. */
+    public long addShard(String schemaName, Dsn shardDsn) {
+        requireNoPassword(shardDsn);
+        return sql(c -> {
+            if (findShard(c, schemaName, shardDsn.serverKey()).isPresent()) {
+                throw ShardSchemaException.usage("schema " + schemaName + " on " + shardDsn.serverKey()
+                        + " is already registered as shard " + findShard(c, schemaName, shardDsn.serverKey()).get());
+            }
+            try (PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO shards (schemaName, shardDSN, serverKey, task, lastTaskHb) VALUES (?, ?, ?, NULL, NULL)",
+                    Statement.RETURN_GENERATED_KEYS)) {
+                ps.setString(1, schemaName);
+                ps.setString(2, shardDsn.withDatabase(schemaName).toGoForm(false));
+                ps.setString(3, shardDsn.serverKey());
+                ps.executeUpdate();
+                try (ResultSet rs = ps.getGeneratedKeys()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
+        });
+    }
+
+    /** Registers many schemas of one server in batches, skipping those already registered; returns the new ids. */
+    public List<Long> addShards(List<String> schemaNames, Dsn serverDsn) {
+        requireNoPassword(serverDsn);
+        return sql(c -> {
+            Set<String> existing = new HashSet<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT schemaName FROM shards WHERE serverKey = ?")) {
+                ps.setString(1, serverDsn.serverKey());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        existing.add(rs.getString(1));
+                    }
+                }
+            }
+            List<Long> ids = new ArrayList<>();
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO shards (schemaName, shardDSN, serverKey, task, lastTaskHb) VALUES (?, ?, ?, NULL, NULL)",
+                    Statement.RETURN_GENERATED_KEYS)) {
+                for (String schema : schemaNames) {
+                    if (existing.contains(schema)) {
+                        continue;
+                    }
+                    ps.setString(1, schema);
+                    ps.setString(2, serverDsn.withDatabase(schema).toGoForm(false));
+                    ps.setString(3, serverDsn.serverKey());
+                    ps.executeUpdate();
+                    try (ResultSet rs = ps.getGeneratedKeys()) {
+                        rs.next();
+                        ids.add(rs.getLong(1));
+                    }
+                }
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+            return ids;
+        });
+    }
+
+    private static void requireNoPassword(Dsn dsn) {
+        if (dsn.hasPassword()) {
+            throw new IllegalArgumentException("a shard DSN with a password must never reach the catalog");
+        }
+    }
+
+    private static Optional<Long> findShard(Connection c, String schemaName, String serverKey) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT shardId FROM shards WHERE schemaName = ? AND serverKey = ?")) {
+            ps.setString(1, schemaName);
+            ps.setString(2, serverKey);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
+            }
+        }
+    }
+
+    public List<Shard> shards() {
+        return sql(c -> {
+            try (Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT " + SHARD_COLUMNS + " FROM shards ORDER BY shardId")) {
+                List<Shard> out = new ArrayList<>();
+                while (rs.next()) {
+                    out.add(shard(rs));
+                }
+                return out;
+            }
+        });
+    }
+
+    public Optional<Shard> shard(long id) {
+        return sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + SHARD_COLUMNS + " FROM shards WHERE shardId = ?")) {
+                ps.setLong(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(shard(rs)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    public Shard requireShard(long id) {
+        return shard(id).orElseThrow(() -> ShardSchemaException.usage(
+                "unknown shard id " + id + "; `shardschema shard list` shows the registered shards"));
+    }
+
+    /** Removes a shard and its log rows; refuses while a runner holds its task. */
+    public void removeShard(long id) {
+        Shard shard = requireShard(id);
+        if (shard.state().equals("running")) {
+            throw ShardSchemaException.error("shard " + id + " is being worked by " + shard.task()
+                    + "; wait for the task to finish (or stop the runner) before removing it");
+        }
+        sql(c -> {
+            c.setAutoCommit(false);
+            try (PreparedStatement del = c.prepareStatement("DELETE FROM shards WHERE shardId = ? AND state <> 'running'");
+                 PreparedStatement log = c.prepareStatement("DELETE FROM log WHERE shardId = ?")) {
+                del.setLong(1, id);
+                if (del.executeUpdate() == 0) {
+                    c.rollback();
+                    throw ShardSchemaException.error("shard " + id + " was claimed by a runner meanwhile; try again later");
+                }
+                log.setLong(1, id);
+                log.executeUpdate();
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+            return null;
+        });
+    }
+
+    private static Shard shard(ResultSet rs) throws SQLException {
+        return new Shard(rs.getLong("shardId"), rs.getString("schemaName"), rs.getString("shardDSN"),
+                rs.getInt("version"), rs.getString("state"), rs.getString("task"), instant(rs.getTimestamp("lastTaskHb")),
+                rs.getInt("attempts"), rs.getString("serverKey"));
+    }
+
+    /** Lets failed shards run again; returns how many were failed. */
+    public int retry(Collection<Long> shardIds) {
+        return sql(c -> {
+            int n = 0;
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE shards SET state = 'ready', attempts = 0, retryAt = NULL WHERE shardId = ? AND state = 'failed'")) {
+                for (long id : shardIds) {
+                    ps.setLong(1, id);
+                    n += ps.executeUpdate();
+                }
+            }
+            return n;
+        });
+    }
+
+    public List<Long> failedShardIds() {
+        return sql(c -> {
+            try (Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT shardId FROM shards WHERE state = 'failed' ORDER BY shardId")) {
+                List<Long> ids = new ArrayList<>();
+                while (rs.next()) {
+                    ids.add(rs.getLong(1));
+                }
+                return ids;
+            }
+        });
+    }
+
+    // ---- versions -----------------------------------------------------------------------------------------
+
+    public int addVersion(String table, String command, String type, String validationQuery, String validationExpected) {
+        return sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO versions (command, tableName, cmdType,"
+                    + " validationQuery, validationExpected) VALUES (?, ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
+                ps.setString(1, command);
+                ps.setString(2, table);
+                ps.setString(3, type);
+                ps.setString(4, validationQuery);
+                ps.setString(5, validationExpected);
+                ps.executeUpdate();
+                try (ResultSet rs = ps.getGeneratedKeys()) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            }
+        });
+    }
+
+    public List<Version> versions() {
+        return sql(c -> {
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT version, tableName, command,"
+                    + " cmdType, validationQuery, validationExpected FROM versions ORDER BY version")) {
+                List<Version> out = new ArrayList<>();
+                while (rs.next()) {
+                    out.add(new Version(rs.getInt(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                            rs.getString(5), rs.getString(6)));
+                }
+                return out;
+            }
+        });
+    }
+
+    public int maxVersion() {
+        return sql(c -> {
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT COALESCE(MAX(version), 0) FROM versions")) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        });
+    }
+
+    /**
+     * Refuses a statement the server cannot parse, before anything is written: PREPARE parses without running.
+     * Only a parse error counts; a statement PREPARE does not support, or a missing table, is left to the shards.
+     */
+    public void checkSyntax(String statement) {
+        sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("PREPARE shardschema_syntax_check FROM ?")) {
+                ps.setString(1, statement);
+                ps.execute();
+            } catch (SQLException e) {
+                if (e.getErrorCode() == 1064) {
+                    throw ShardSchemaException.usage("the statement does not parse: " + statement + "\n  "
+                            + e.getMessage().replaceFirst("^\\(conn=\\d+\\) ", "") + "\nnothing was written");
+                }
+                return null;
+            }
+            try (Statement s = c.createStatement()) {
+                s.execute("DEALLOCATE PREPARE shardschema_syntax_check");
+            }
+            return null;
+        });
+    }
+
+    // ---- claims and leases --------------------------------------------------------------------------------
+
+    /** Servers that already have {@code budget} or more tasks running, by any runner. */
+    public Set<String> saturatedServers(int budget) {
+        return sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT serverKey FROM shards WHERE state = 'running'"
+                    + " GROUP BY serverKey HAVING COUNT(*) >= ?")) {
+                ps.setInt(1, budget);
+                try (ResultSet rs = ps.executeQuery()) {
+                    Set<String> out = new HashSet<>();
+                    while (rs.next()) {
+                        out.add(rs.getString(1));
+                    }
+                    return out;
+                }
+            }
+        });
+    }
+
+    public int runningOn(String serverKey) {
+        return sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT COUNT(*) FROM shards WHERE state = 'running' AND serverKey = ?")) {
+                ps.setString(1, serverKey);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            }
+        });
+    }
+
+    /** Takes over the task whose heartbeat is oldest and older than {@code stallSeconds}: one atomic UPDATE. */
+    public Optional<Lease> takeOverStalled(String token, int stallSeconds, Collection<String> excludedServers) {
+        String sql = "UPDATE shards SET task = ?, lastTaskHb = NOW() WHERE state = 'running'"
+                + " AND lastTaskHb < NOW() - INTERVAL ? SECOND" + notIn(excludedServers)
+                + " ORDER BY lastTaskHb LIMIT 1";
+        return claim(token, true, sql, ps -> {
+            ps.setString(1, token);
+            ps.setInt(2, stallSeconds);
+            bindAll(ps, 3, excludedServers);
+        });
+    }
+
+    /** Claims the next ready task (lowest version first) below {@code maxVersion}: one atomic UPDATE. */
+    public Optional<Lease> claimNext(String token, int maxVersion, Collection<String> excludedServers) {
+        String sql = "UPDATE shards SET state = 'running', task = ?, lastTaskHb = NOW()"
+                + " WHERE state = 'ready' AND version < ? AND (retryAt IS NULL OR retryAt <= NOW())"
+                + notIn(excludedServers) + " ORDER BY state, version, shardId LIMIT 1";
+        return claim(token, false, sql, ps -> {
+            ps.setString(1, token);
+            ps.setInt(2, maxVersion);
+            bindAll(ps, 3, excludedServers);
+        });
+    }
+
+    private Optional<Lease> claim(String token, boolean takeover, String update, Binder binder) {
+        return sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement(update)) {
+                binder.bind(ps);
+                if (ps.executeUpdate() == 0) {
+                    return Optional.empty();
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + SHARD_COLUMNS + " FROM shards WHERE task = ?")) {
+                ps.setString(1, token);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.empty();
+                    }
+                    Shard s = shard(rs);
+                    return Optional.of(new Lease(token, s.id(), s.schemaName(), s.dsn(), s.serverKey(), s.version(),
+                            s.attempts(), takeover));
+                }
+            }
+        });
+    }
+
+    private static String notIn(Collection<String> values) {
+        return values.isEmpty() ? "" : " AND serverKey NOT IN (" + String.join(",", java.util.Collections.nCopies(values.size(), "?")) + ")";
+    }
+
+    private static void bindAll(PreparedStatement ps, int from, Collection<String> values) throws SQLException {
+        int i = from;
+        for (String v : values) {
+            ps.setString(i++, v);
+        }
+    }
+
+    /** Gives a claimed task back untouched (used when a claim overshot a server's budget). */
+    public void release(Lease lease) {
+        sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement(lease.takeover()
+                    ? "UPDATE shards SET lastTaskHb = NOW() - INTERVAL 1 DAY WHERE shardId = ? AND task = ?"
+                    : "UPDATE shards SET state = 'ready', task = NULL WHERE shardId = ? AND task = ?")) {
+                ps.setLong(1, lease.shardId());
+                ps.setString(2, lease.token());
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    /** Refreshes the lease's heartbeat; false when the lease is no longer ours. */
+    public boolean heartbeat(Lease lease) {
+        return sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE shards SET lastTaskHb = NOW() WHERE shardId = ? AND task = ? AND state = 'running'")) {
+                ps.setLong(1, lease.shardId());
+                ps.setString(2, lease.token());
+                // MariaDB reports rows changed, not matched: an update within the same second changes nothing.
+                return ps.executeUpdate() > 0 || holds(c, lease);
+            }
+        });
+    }
+
+    private static boolean holds(Connection c, Lease lease) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM shards WHERE shardId = ? AND task = ? AND state = 'running'")) {
+            ps.setLong(1, lease.shardId());
+            ps.setString(2, lease.token());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    /** True while anything is left to do: a ready shard below the latest version, or a task running anywhere. */
+    public boolean outstandingWork(int maxVersion) {
+        return sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM shards WHERE state = 'running')"
+                    + " OR EXISTS (SELECT 1 FROM shards WHERE state = 'ready' AND version < ?)")) {
+                ps.setInt(1, maxVersion);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getBoolean(1);
+                }
+            }
+        });
+    }
+
+    // ---- runs ---------------------------------------------------------------------------------------------
+
+    /**
+     * Opens the next run's log row. On a takeover the previous run, left 'running' by a runner that stopped
+     * heartbeating, is closed as stalled first.
+     */
+    public int startRun(Lease lease, String runner, String message) {
+        return sql(c -> {
+            if (lease.takeover()) {
+                try (PreparedStatement ps = c.prepareStatement("UPDATE log SET state = ?, finishedAt = NOW(3),"
+                        + " message = CONCAT(COALESCE(message, ''), ?) WHERE shardId = ? AND version = ? AND state = ?")) {
+                    ps.setString(1, Run.STALLED);
+                    ps.setString(2, "; stalled: its runner stopped heartbeating, taken over by " + runner);
+                    ps.setLong(3, lease.shardId());
+                    ps.setInt(4, lease.targetVersion());
+                    ps.setString(5, Run.RUNNING);
+                    ps.executeUpdate();
+                }
+            }
+            int run;
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT COALESCE(MAX(run), 0) + 1 FROM log WHERE shardId = ? AND version = ?")) {
+                ps.setLong(1, lease.shardId());
+                ps.setInt(2, lease.targetVersion());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    run = rs.getInt(1);
+                }
+            }
+            if (run > 255) {
+                throw ShardSchemaException.error("shard " + lease.shardId() + " has used all 255 runs of version "
+                        + lease.targetVersion());
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO log (shardId, version, run, state, runner,"
+                    + " message, startedAt) VALUES (?, ?, ?, ?, ?, ?, NOW(3))")) {
+                ps.setLong(1, lease.shardId());
+                ps.setInt(2, lease.targetVersion());
+                ps.setInt(3, run);
+                ps.setString(4, Run.RUNNING);
+                ps.setString(5, runner);
+                ps.setString(6, message);
+                ps.executeUpdate();
+            }
+            return run;
+        });
+    }
+
+    /**
+     * The table definition recorded before the latest earlier run that started executing, when that run's
+     * outcome is unknown (stalled or connection lost): the change may have landed, and this tells whether.
+     */
+    public Optional<String> uncertainTableBefore(long shardId, int version, int currentRun) {
+        return sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT state, tableBefore FROM log WHERE shardId = ?"
+                    + " AND version = ? AND run < ? AND tableBefore IS NOT NULL ORDER BY run DESC LIMIT 1")) {
+                ps.setLong(1, shardId);
+                ps.setInt(2, version);
+                ps.setInt(3, currentRun);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.empty();
+                    }
+                    String state = rs.getString(1);
+                    boolean uncertain = state.equals(Run.STALLED) || state.equals(Run.UNKNOWN) || state.equals(Run.RUNNING)
+                            || state.equals(Run.INVALID);
+                    return uncertain ? Optional.of(rs.getString(2)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    /** Written before the change executes, so a takeover knows what was run and what the table looked like. */
+    public void recordExecuting(Lease lease, int run, String executed, String tableBefore) {
+        sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE log SET executed = ?, tableBefore = ?"
+                    + " WHERE shardId = ? AND version = ? AND run = ?")) {
+                ps.setString(1, executed);
+                ps.setString(2, tableBefore);
+                ps.setLong(3, lease.shardId());
+                ps.setInt(4, lease.targetVersion());
+                ps.setInt(5, run);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    /**
+     * Closes a successful run and moves the shard to the target version, in one transaction fenced by the lease.
+     * Returns false (and changes nothing) when the lease was lost.
+     */
+    public boolean finishApplied(Lease lease, int run, String state, String message, String output) {
+        return sql(c -> inTransaction(c, () -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE shards SET version = ?, state = 'ready', task = NULL,"
+                    + " attempts = 0, retryAt = NULL WHERE shardId = ? AND task = ? AND state = 'running'")) {
+                ps.setInt(1, lease.targetVersion());
+                ps.setLong(2, lease.shardId());
+                ps.setString(3, lease.token());
+                if (ps.executeUpdate() == 0) {
+                    return false;
+                }
+            }
+            updateRun(c, lease, run, state, message, output, null);
+            return true;
+        }));
+    }
+
+    /**
+     * Closes a failed run; the task goes back to ready after a delay, or the shard is marked failed once it has
+     * used {@code maxRuns} attempts. Returns the shard's new state ("ready", "failed", or "lost" without a lease).
+     */
+    public String finishFailed(Lease lease, int run, String state, String message, String output, String err,
+                               int maxRuns, int retryDelaySeconds) {
+        return sql(c -> inTransaction(c, () -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE shards SET attempts = attempts + 1, task = NULL,"
+                    + " state = IF(attempts >= ?, 'failed', 'ready'), retryAt = NOW() + INTERVAL ? SECOND"
+                    + " WHERE shardId = ? AND task = ? AND state = 'running'")) {
+                ps.setInt(1, maxRuns);
+                ps.setInt(2, retryDelaySeconds);
+                ps.setLong(3, lease.shardId());
+                ps.setString(4, lease.token());
+                if (ps.executeUpdate() == 0) {
+                    updateRun(c, lease, run, state, message + "; the lease was lost meanwhile", output, err);
+                    return "lost";
+                }
+            }
+            boolean failed = lease.attempts() + 1 >= maxRuns;
+            String full = message + (failed
+                    ? "; attempt " + (lease.attempts() + 1) + " of " + maxRuns + ": shard marked failed at version "
+                    + lease.fromVersion() + " until `shardschema retry --shard " + lease.shardId() + "`"
+                    : "; attempt " + (lease.attempts() + 1) + " of " + maxRuns + ", retried in " + retryDelaySeconds + "s");
+            updateRun(c, lease, run, state, full, output, err);
+            return failed ? "failed" : "ready";
+        }));
+    }
+
+    private static void updateRun(Connection c, Lease lease, int run, String state, String message, String output,
+                                  String err) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE log SET state = ?, message = ?, output = ?, err = ?,"
+                + " finishedAt = NOW(3) WHERE shardId = ? AND version = ? AND run = ?")) {
+            ps.setString(1, state);
+            ps.setString(2, message);
+            ps.setString(3, output);
+            ps.setString(4, err);
+            ps.setLong(5, lease.shardId());
+            ps.setInt(6, lease.targetVersion());
+            ps.setInt(7, run);
+            ps.executeUpdate();
+        }
+    }
+
+    public List<Run> runs(Long shardId, Integer version, int limit) {
+        StringBuilder where = new StringBuilder(" WHERE 1 = 1");
+        if (shardId != null) {
+            where.append(" AND shardId = ?");
+        }
+        if (version != null) {
+            where.append(" AND version = ?");
+        }
+        return sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + RUN_COLUMNS + " FROM log" + where
+                    + " ORDER BY shardId, version, run LIMIT ?")) {
+                int i = 1;
+                if (shardId != null) {
+                    ps.setLong(i++, shardId);
+                }
+                if (version != null) {
+                    ps.setInt(i++, version);
+                }
+                ps.setInt(i, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    List<Run> out = new ArrayList<>();
+                    while (rs.next()) {
+                        out.add(new Run(rs.getLong(1), rs.getInt(2), rs.getInt(3), rs.getString(4), rs.getString(5),
+                                rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9),
+                                instant(rs.getTimestamp(10)), instant(rs.getTimestamp(11))));
+                    }
+                    return out;
+                }
+            }
+        });
+    }
+
+    // ---- status -------------------------------------------------------------------------------------------
+
+    /** Shard counts grouped by (version, state), with how many running ones are stalled: one aggregate query. */
+    public record StateCount(int version, String state, int shards, int stalled) {
+    }
+
+    public List<StateCount> stateCounts(int stallSeconds) {
+        return sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT version, state, COUNT(*),"
+                    + " SUM(state = 'running' AND lastTaskHb < NOW() - INTERVAL ? SECOND) FROM shards GROUP BY version, state")) {
+                ps.setInt(1, stallSeconds);
+                try (ResultSet rs = ps.executeQuery()) {
+                    List<StateCount> out = new ArrayList<>();
+                    while (rs.next()) {
+                        out.add(new StateCount(rs.getInt(1), rs.getString(2), rs.getInt(3), rs.getInt(4)));
+                    }
+                    return out;
+                }
+            }
+        });
+    }
+
+    public List<Shard> stalled(int stallSeconds, int limit) {
+        return sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + SHARD_COLUMNS + " FROM shards WHERE state = 'running'"
+                    + " AND lastTaskHb < NOW() - INTERVAL ? SECOND ORDER BY lastTaskHb LIMIT ?")) {
+                ps.setInt(1, stallSeconds);
+                ps.setInt(2, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    List<Shard> out = new ArrayList<>();
+                    while (rs.next()) {
+                        out.add(shard(rs));
+                    }
+                    return out;
+                }
+            }
+        });
+    }
+
+    // ---- plumbing -----------------------------------------------------------------------------------------
+
+    private interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
+    private interface SqlWork<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    private interface TxWork<T> {
+        T run() throws SQLException;
+    }
+
+    private static <T> T inTransaction(Connection c, TxWork<T> work) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            T result = work.run();
+            c.commit();
+            return result;
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
+        }
+    }
+
+    /**
+     * Runs catalog work on a pooled connection. A deadlock or lock wait timeout rolls the statement (or the
+     * transaction) back whole, so the work is simply tried again, a few times, after a short random pause.
+     */
+    private <T> T sql(SqlWork<T> work) {
+        for (int attempt = 1; ; attempt++) {
+            try (Connection c = ds.getConnection()) {
+                return work.run(c);
+            } catch (SQLException e) {
+                boolean retryable = e.getErrorCode() == DEADLOCK || e.getErrorCode() == LOCK_WAIT_TIMEOUT;
+                if (!retryable || attempt >= 10) {
+                    throw ShardSchemaException.error("catalog " + dsn + ": " + DataSources.rootMessage(e), e);
+                }
+                try {
+                    Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextInt(5, 20 * attempt));
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw ShardSchemaException.error("interrupted", ie);
+                }
+            }
+        }
+    }
+
+    private static Instant instant(Timestamp ts) {
+        return ts == null ? null : ts.toInstant();
+    }
+}

@@ -1,0 +1,248 @@
+package io.shardschema.catalog;
+
+import io.shardschema.ShardSchemaException;
+import io.shardschema.config.DataSources;
+import io.shardschema.config.Dsn;
+import io.shardschema.schema.Sql;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The catalog's layout and its upgrades. Layout 1 is the original three tables of DESIGN.md; each later step only
+ * adds or widens, so a catalog made by the original statements keeps every row. The layout number lives in
+ * {@code shardschema_layout}; {@link #initialize} brings any older catalog to {@link #CURRENT}.
+ */
+public final class CatalogLayout {
+    public static final int CURRENT = 2;
+    static final String LAYOUT_TABLE = "shardschema_layout";
+
+    private CatalogLayout() {
+    }
+
+    /** What {@code init} did. */
+    public record InitReport(String catalog, int fromLayout, int toLayout, List<String> steps) {
+    }
+
+    private interface Step {
+        void apply(Connection c) throws SQLException;
+    }
+
+    private record LayoutStep(int layout, String description, Step step) {
+    }
+
+    private static final List<LayoutStep> STEPS = List.of(
+            new LayoutStep(1, "original tables shards, versions, log", CatalogLayout::originalTables),
+            new LayoutStep(2, "task state, retries, run details and claim indexes", CatalogLayout::taskState));
+
+    /** Creates the catalog database if needed and upgrades it to the current layout. Safe to run concurrently. */
+    public static InitReport initialize(Dsn catalogDsn) {
+        String db = catalogDsn.database();
+        if (db == null) {
+            throw ShardSchemaException.usage("dbDSN " + catalogDsn + " names no database; add /catalogname");
+        }
+        try (Connection c = DataSources.connect(catalogDsn.withDatabase(null))) {
+            try (Statement s = c.createStatement()) {
+                s.execute("CREATE DATABASE IF NOT EXISTS " + Sql.quote(db));
+                s.execute("USE " + Sql.quote(db));
+            }
+            lock(c);
+            try {
+                return upgrade(c, db);
+            } finally {
+                try (Statement s = c.createStatement()) {
+                    s.execute("DO RELEASE_LOCK('shardschema.init')");
+                }
+            }
+        } catch (SQLException e) {
+            throw ShardSchemaException.error("init of catalog " + catalogDsn + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static void lock(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT GET_LOCK('shardschema.init', 60)")) {
+            if (!rs.next() || rs.getInt(1) != 1) {
+                throw ShardSchemaException.error("another init holds the catalog's init lock; try again");
+            }
+        }
+    }
+
+    private static InitReport upgrade(Connection c, String db) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS " + LAYOUT_TABLE + " ("
+                    + " id tinyint unsigned NOT NULL PRIMARY KEY,"
+                    + " layout int NOT NULL,"
+                    + " upgradedAt timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP"
+                    + ") ENGINE=InnoDB");
+        }
+        int from = layout(c);
+        if (from > CURRENT) {
+            throw ShardSchemaException.error("catalog " + db + " has layout " + from + ", newer than this build's "
+                    + CURRENT + "; upgrade shardschema");
+        }
+        List<String> done = new ArrayList<>();
+        for (LayoutStep step : STEPS) {
+            if (step.layout() <= from) {
+                continue;
+            }
+            step.step().apply(c);
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + LAYOUT_TABLE
+                    + " (id, layout) VALUES (1, ?) ON DUPLICATE KEY UPDATE layout = VALUES(layout)")) {
+                ps.setInt(1, step.layout());
+                ps.executeUpdate();
+            }
+            done.add("layout " + step.layout() + ": " + step.description());
+        }
+        return new InitReport(db, from, CURRENT, done);
+    }
+
+    /** The layout number of the catalog the connection is in: 0 when it has none yet. */
+    static int layout(Connection c) throws SQLException {
+        if (!tableExists(c, LAYOUT_TABLE)) {
+            return 0;
+        }
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT layout FROM " + LAYOUT_TABLE + " WHERE id = 1")) {
+            return rs.next() ? rs.getInt(1) : 0;
+        }
+    }
+
+    static boolean tableExists(Connection c, String table) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM information_schema.TABLES"
+                + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?")) {
+            ps.setString(1, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    private static void originalTables(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS `shards` ("
+                    + " `shardId` int(10) unsigned NOT NULL AUTO_INCREMENT,"
+                    + " `schemaName` varchar(64) NOT NULL,"
+                    + " `shardDSN` varchar(200) NOT NULL,"
+                    + " `version` int(11) NOT NULL DEFAULT '0',"
+                    + " `task` varchar(100) DEFAULT NULL,"
+                    + " `lastTaskHb` timestamp NULL DEFAULT CURRENT_TIMESTAMP,"
+                    + " `lastUpdate` timestamp NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,"
+                    + " PRIMARY KEY (`shardId`),"
+                    + " KEY `idx_version_task` (`version`,`task`),"
+                    + " KEY `idx_task_lasthb` (`task`,`lastTaskHb`)"
+                    + ") ENGINE=InnoDB DEFAULT CHARSET=latin1");
+            s.execute("CREATE TABLE IF NOT EXISTS `versions` ("
+                    + " `version` int(10) unsigned NOT NULL AUTO_INCREMENT,"
+                    + " `command` varchar(1000) NOT NULL,"
+                    + " `tableName` varchar(4) NOT NULL,"
+                    + " `cmdType` enum('sql','pt-osc') NOT NULL DEFAULT 'sql',"
+                    + " `lastUpdate` timestamp NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,"
+                    + " PRIMARY KEY (`version`)"
+                    + ") ENGINE=InnoDB DEFAULT CHARSET=latin1");
+            s.execute("CREATE TABLE IF NOT EXISTS `log` ("
+                    + " `shardId` int(10) unsigned NOT NULL,"
+                    + " `version` int(10) unsigned NOT NULL,"
+                    + " `run` tinyint(4) unsigned NOT NULL,"
+                    + " `message` text,"
+                    + " `output` longtext,"
+                    + " `err` longtext,"
+                    + " `lastUpdate` timestamp NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,"
+                    + " PRIMARY KEY (`shardId`,`version`,`run`)"
+                    + ") ENGINE=InnoDB DEFAULT CHARSET=latin1");
+        }
+    }
+
+    private static void taskState(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("ALTER TABLE `versions` MODIFY `tableName` varchar(64) NOT NULL,"
+                    + " MODIFY `command` mediumtext NOT NULL");
+        }
+        addColumn(c, "versions", "validationQuery", "text NULL");
+        addColumn(c, "versions", "validationExpected", "text NULL");
+
+        addColumn(c, "shards", "serverKey", "varchar(255) NOT NULL DEFAULT ''");
+        addColumn(c, "shards", "state", "enum('ready','running','failed') NOT NULL DEFAULT 'ready'");
+        addColumn(c, "shards", "attempts", "smallint unsigned NOT NULL DEFAULT 0");
+        addColumn(c, "shards", "retryAt", "timestamp NULL DEFAULT NULL");
+        addIndex(c, "shards", "idx_claim", "(`state`,`version`)");
+        addIndex(c, "shards", "idx_state_server", "(`state`,`serverKey`)");
+        addIndex(c, "shards", "idx_state_hb", "(`state`,`lastTaskHb`)");
+        addIndex(c, "shards", "idx_schema_server", "(`schemaName`,`serverKey`)");
+
+        addColumn(c, "log", "state", "varchar(16) NOT NULL DEFAULT ''");
+        addColumn(c, "log", "runner", "varchar(100) NULL");
+        addColumn(c, "log", "executed", "mediumtext NULL");
+        addColumn(c, "log", "tableBefore", "mediumtext NULL");
+        addColumn(c, "log", "startedAt", "timestamp(3) NULL DEFAULT NULL");
+        addColumn(c, "log", "finishedAt", "timestamp(3) NULL DEFAULT NULL");
+
+        // Rows of the original layout: a task that was set meant a runner was working it; it is now a lease
+        // that will be taken over once its heartbeat is older than the stall timeout.
+        try (Statement s = c.createStatement()) {
+            s.executeUpdate("UPDATE `shards` SET `state` = 'running' WHERE `task` IS NOT NULL AND `state` = 'ready'");
+        }
+        backfillServerKeys(c);
+    }
+
+    private static void backfillServerKeys(Connection c) throws SQLException {
+        List<long[]> ids = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT shardId, shardDSN FROM shards WHERE serverKey = ''")) {
+            while (rs.next()) {
+                String key;
+                try {
+                    key = Dsn.parse(rs.getString(2)).serverKey();
+                } catch (ShardSchemaException e) {
+                    key = "unparsable";
+                }
+                ids.add(new long[]{rs.getLong(1)});
+                keys.add(key);
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE shards SET serverKey = ? WHERE shardId = ?")) {
+            for (int i = 0; i < ids.size(); i++) {
+                ps.setString(1, keys.get(i));
+                ps.setLong(2, ids.get(i)[0]);
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    private static void addColumn(Connection c, String table, String column, String definition) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM information_schema.COLUMNS"
+                + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?")) {
+            ps.setString(1, table);
+            ps.setString(2, column);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    return;
+                }
+            }
+        }
+        try (Statement s = c.createStatement()) {
+            s.execute("ALTER TABLE " + Sql.quote(table) + " ADD COLUMN " + Sql.quote(column) + " " + definition);
+        }
+    }
+
+    private static void addIndex(Connection c, String table, String index, String columns) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM information_schema.STATISTICS"
+                + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = ?")) {
+            ps.setString(1, table);
+            ps.setString(2, index);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    return;
+                }
+            }
+        }
+        try (Statement s = c.createStatement()) {
+            s.execute("ALTER TABLE " + Sql.quote(table) + " ADD INDEX " + Sql.quote(index) + " " + columns);
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package io.shardschema.catalog;
+
+import java.time.Instant;
+
+/** A {@code log} row: one attempt at applying a version to a shard. */
+public record Run(long shardId, int version, int run, String state, String runner, String message, String executed,
+                  String output, String err, Instant startedAt, Instant finishedAt) {
+
+    public static final String RUNNING = "running";
+    public static final String APPLIED = "applied";
+    /** The change was found already in place (an earlier run landed it before its runner died). */
+    public static final String ALREADY_APPLIED = "already-applied";
+    public static final String FAILED = "failed";
+    /** Its runner stopped heartbeating; another runner took the task over. */
+    public static final String STALLED = "stalled";
+    /** The connection broke while the change was executing: it may or may not have landed. */
+    public static final String UNKNOWN = "unknown";
+    /** The change ran but the version's validation query did not give the expected answer. */
+    public static final String INVALID = "invalid";
+}

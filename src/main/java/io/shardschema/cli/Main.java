@@ -1,0 +1,81 @@
+package io.shardschema.cli;
+
+import io.shardschema.ShardSchemaException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** The {@code shardschema} executable: one subcommand per verb; exit codes as in DESIGN.md. */
+@Command(name = "shardschema", mixinStandardHelpOptions = true, version = "shardschema 0.1.0",
+        description = "Roll numbered schema changes out to a fleet of MySQL/MariaDB shards.",
+        subcommands = {InitCommand.class, ShardCommand.class, VersionCommand.class, RunCommand.class,
+                StatusCommand.class, LogCommand.class, RetryCommand.class, ThrottleCommand.class, DemoCommand.class,
+                CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    private final Context context;
+
+    Main(Context context) {
+        this.context = context;
+    }
+
+    @Option(names = "--config", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
+            description = "Config file (default: $SHARDSCHEMA_CONFIG, else /etc/ShardSchema.cnf, else the embedded catalog).")
+    void setConfig(Path file) {
+        context.configFile = file;
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(new CommandLine(this), "missing command; see shardschema --help");
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args, System.out, System.err, System.getenv()));
+    }
+
+    public static int execute(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
+        try (Context context = new Context(out, err, env)) {
+            CommandLine cli = new CommandLine(new Main(context), new CommandLine.IFactory() {
+                @Override
+                public <K> K create(Class<K> cls) throws Exception {
+                    try {
+                        return cls.getDeclaredConstructor(Context.class).newInstance(context);
+                    } catch (NoSuchMethodException e) {
+                        return CommandLine.defaultFactory().create(cls);
+                    }
+                }
+            });
+            cli.setOut(new PrintWriter(out, true));
+            cli.setErr(new PrintWriter(err, true));
+            cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+                ShardSchemaException known = find(e);
+                if (known != null) {
+                    err.println("error: " + known.getMessage());
+                    return known.exitCode();
+                }
+                err.println("error: " + (e instanceof java.sql.SQLException
+                        ? io.shardschema.config.DataSources.rootMessage(e) : e.toString()));
+                org.slf4j.LoggerFactory.getLogger(Main.class).debug("unexpected failure", e);
+                return ShardSchemaException.ERROR;
+            });
+            return cli.execute(args);
+        } catch (ShardSchemaException e) {
+            err.println("error: " + e.getMessage());
+            return e.exitCode();
+        }
+    }
+
+    private static ShardSchemaException find(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof ShardSchemaException s) {
+                return s;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,62 @@
+package io.shardschema.cli;
+
+import io.shardschema.ShardSchemaException;
+import io.shardschema.config.Dsn;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.concurrent.Callable;
+
+@Command(name = "add", description = "Register one shard: a schema on a server. Checks that the schema exists there.")
+final class ShardAddCommand implements Callable<Integer> {
+    private final Context context;
+    @Mixin
+    JsonOption json;
+    @Option(names = "--schema", description = "Schema name (default: the DSN's database).")
+    String schema;
+    @Option(names = "--dsn", required = true, description = "Server, e.g. user@tcp(host:3306)/ or a JDBC URL.")
+    String dsnText;
+    @Option(names = "--no-check", description = "Register without connecting to check that the schema exists.")
+    boolean noCheck;
+
+    ShardAddCommand(Context context) {
+        this.context = context;
+    }
+
+    record Result(long shardId, String schema, String dsn) implements Report {
+        @Override
+        public String text() {
+            return String.valueOf(shardId);
+        }
+    }
+
+    @Override
+    public Integer call() throws SQLException {
+        Dsn dsn = ShardTarget.parse(context, dsnText);
+        String name = schema != null ? schema : dsn.database();
+        if (name == null) {
+            throw ShardSchemaException.usage("no schema: give --schema or put it in the DSN (.../schema)");
+        }
+        ShardTarget.checkSchemaName(name);
+        Dsn shardDsn = dsn.withDatabase(name);
+        if (!noCheck) {
+            try (Connection c = ShardTarget.connect(context, shardDsn);
+                 PreparedStatement ps = c.prepareStatement("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?")) {
+                ps.setString(1, name);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw ShardSchemaException.error("schema " + name + " does not exist on " + shardDsn.serverKey()
+                                + "; nothing was registered");
+                    }
+                }
+            }
+        }
+        long id = context.catalog().addShard(name, shardDsn.withoutPassword());
+        return context.print(new Result(id, name, shardDsn.withoutPassword().toString()), json);
+    }
+}

@@ -1,0 +1,63 @@
+package io.shardschema.cli;
+
+import io.shardschema.config.Dsn;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+@Command(name = "discover", description = "Register every schema on a server whose name matches a SQL LIKE pattern"
+        + " (one query, one batch: thousands in seconds). Already registered schemas are skipped.")
+final class ShardDiscoverCommand implements Callable<Integer> {
+    private static final Set<String> SYSTEM = Set.of("mysql", "information_schema", "performance_schema", "sys");
+    private final Context context;
+    @Mixin
+    JsonOption json;
+    @Option(names = "--dsn", required = true, description = "The server, e.g. user@tcp(host:3306)/")
+    String dsnText;
+    @Option(names = "--like", required = true, description = "SQL LIKE pattern, e.g. 'app\\_%'.")
+    String like;
+
+    ShardDiscoverCommand(Context context) {
+        this.context = context;
+    }
+
+    record Result(String server, int matched, int registered, int alreadyRegistered) implements Report {
+        @Override
+        public String text() {
+            return "registered " + registered + " shards on " + server + " (" + matched + " schemas matched, "
+                    + alreadyRegistered + " already registered)";
+        }
+    }
+
+    @Override
+    public Integer call() throws SQLException {
+        Dsn dsn = ShardTarget.parse(context, dsnText);
+        Dsn catalog = context.catalogDsn();
+        List<String> schemas = new ArrayList<>();
+        try (Connection c = ShardTarget.connect(context, dsn);
+             PreparedStatement ps = c.prepareStatement("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA"
+                     + " WHERE SCHEMA_NAME LIKE ? ORDER BY SCHEMA_NAME")) {
+            ps.setString(1, like);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String name = rs.getString(1);
+                    boolean isCatalog = name.equals(catalog.database()) && dsn.serverKey().equals(catalog.serverKey());
+                    if (!SYSTEM.contains(name.toLowerCase()) && !isCatalog) {
+                        schemas.add(name);
+                    }
+                }
+            }
+        }
+        int added = context.catalog().addShards(schemas, dsn.withoutPassword().withDatabase(null)).size();
+        return context.print(new Result(dsn.serverKey(), schemas.size(), added, schemas.size() - added), json);
+    }
+}

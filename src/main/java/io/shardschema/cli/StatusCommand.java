@@ -1,0 +1,96 @@
+package io.shardschema.cli;
+
+import io.shardschema.catalog.Catalog;
+import io.shardschema.catalog.Shard;
+import io.shardschema.catalog.Version;
+import io.shardschema.config.Config;
+import io.shardschema.runner.ThrottleControl;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "status", description = "Per version: shards done / running / pending / failed / blocked; stalled"
+        + " tasks; throttle state.")
+final class StatusCommand implements Callable<Integer> {
+    private final Context context;
+    @Mixin
+    JsonOption json;
+
+    StatusCommand(Context context) {
+        this.context = context;
+    }
+
+    /** Shards by state for one version. Blocked: failed at an earlier version, so waiting for a retry. */
+    record VersionStatus(int version, String table, String type, int done, int running, int pending, int failed,
+                         int blocked) {
+    }
+
+    record StalledTask(long shardId, String schema, int version, String task, java.time.Instant lastHeartbeat) {
+    }
+
+    record Result(int shards, List<VersionStatus> versions, List<StalledTask> stalled, String throttle,
+                  boolean stopFilePresent) implements Report {
+        long pendingTasks() {
+            return versions.stream().mapToLong(v -> v.pending + v.running).sum();
+        }
+
+        @Override
+        public String text() {
+            StringBuilder sb = new StringBuilder(String.format("%-8s %-20s %-6s %8s %8s %8s %8s %8s%n", "VERSION",
+                    "TABLE", "TYPE", "DONE", "RUNNING", "PENDING", "FAILED", "BLOCKED"));
+            for (VersionStatus v : versions) {
+                sb.append(String.format("%-8d %-20s %-6s %8d %8d %8d %8d %8d%n", v.version, v.table, v.type, v.done,
+                        v.running, v.pending, v.failed, v.blocked));
+            }
+            sb.append(shards).append(" shards; throttle: ").append(throttle);
+            if (stopFilePresent) {
+                sb.append("; stop file present: runners take no new task");
+            }
+            for (StalledTask s : stalled) {
+                sb.append(String.format("%nstalled: shard %d (%s) version %d, task %s, last heartbeat %s", s.shardId,
+                        s.schema, s.version, s.task, s.lastHeartbeat));
+            }
+            return sb.toString();
+        }
+    }
+
+    @Override
+    public Integer call() {
+        return context.print(build(context.catalog(), context.config()), json);
+    }
+
+    static Result build(Catalog catalog, Config config) {
+        List<Catalog.StateCount> counts = catalog.stateCounts(config.stallSeconds());
+        int total = counts.stream().mapToInt(Catalog.StateCount::shards).sum();
+        List<VersionStatus> out = new ArrayList<>();
+        for (Version v : catalog.versions()) {
+            int done = 0;
+            int running = 0;
+            int failed = 0;
+            int blocked = 0;
+            for (Catalog.StateCount c : counts) {
+                if (c.version() >= v.number()) {
+                    done += c.shards();
+                } else if (c.version() == v.number() - 1 && c.state().equals("running")) {
+                    running += c.shards();
+                } else if (c.version() == v.number() - 1 && c.state().equals("failed")) {
+                    failed += c.shards();
+                } else if (c.state().equals("failed")) {
+                    blocked += c.shards();
+                }
+            }
+            out.add(new VersionStatus(v.number(), v.tableName(), v.type(), done, running,
+                    total - done - running - failed - blocked, failed, blocked));
+        }
+        List<StalledTask> stalled = new ArrayList<>();
+        for (Shard s : catalog.stalled(config.stallSeconds(), 20)) {
+            stalled.add(new StalledTask(s.id(), s.schemaName(), s.version() + 1, s.task(), s.lastTaskHb()));
+        }
+        return new Result(total, out, stalled, ThrottleControl.read(config.throttlingFile()).description(),
+                Files.exists(config.stopFile()));
+    }
+}

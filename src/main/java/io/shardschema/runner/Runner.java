@@ -1,0 +1,289 @@
+package io.shardschema.runner;
+
+import io.shardschema.ShardSchemaException;
+import io.shardschema.catalog.Catalog;
+import io.shardschema.catalog.Lease;
+import io.shardschema.catalog.Version;
+import io.shardschema.change.ChangeExecutor;
+import io.shardschema.change.SqlExecutor;
+import io.shardschema.config.Config;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The dispatcher: claims tasks from the catalog and hands them to a bounded pool of workers, within the worker
+ * count, the throttle, the stop file and the per-server budget; keeps the leases of its tasks alive with
+ * heartbeats; takes over tasks whose runner stopped heartbeating. Stops when nothing is left to do (or, with
+ * follow, keeps polling).
+ */
+public final class Runner {
+    private static final Logger log = LoggerFactory.getLogger(Runner.class);
+    private static final long IDLE_POLL_MILLIS = 500;
+
+    /** Told about every finished task (the progress bar listens). */
+    public interface Listener {
+        void taskFinished(long shardId, int version, String outcome);
+    }
+
+    /** What one runner did. */
+    public record Summary(String runner, int applied, int alreadyApplied, int retryLater, int failed, int leasesLost,
+                          int takeovers, long millis, long catalogMillis, boolean stoppedByStopFile) {
+        public int tasks() {
+            return applied + alreadyApplied + retryLater + failed + leasesLost;
+        }
+    }
+
+    private final Catalog catalog;
+    private final Config config;
+    private final int workers;
+    private final boolean follow;
+    private final Listener listener;
+    private final ThrottleControl control;
+    private final String name;
+    private final AtomicLong claimSeq = new AtomicLong();
+    private final Map<String, ChangeExecutor> executors = Map.of("sql", new SqlExecutor());
+    private final Map<Integer, Version> versionCache = new ConcurrentHashMap<>();
+    private final Map<String, Lease> inFlight = new ConcurrentHashMap<>();
+    private final Map<String, AtomicBoolean> held = new ConcurrentHashMap<>();
+    private final Map<String, Integer> perServer = new HashMap<>();
+    /** Workers post here when they finish, so the dispatcher wakes at once (no lost wake-ups). */
+    private final java.util.concurrent.BlockingQueue<String> finished = new java.util.concurrent.LinkedBlockingQueue<>();
+    private final CatalogTimer timer = new CatalogTimer();
+    private final AtomicInteger[] outcomes = new AtomicInteger[TaskWorker.Outcome.values().length];
+    private int takeovers;
+
+    public Runner(Catalog catalog, Config config, int workers, boolean follow, Listener listener, Clock clock) {
+        this.catalog = catalog;
+        this.config = config;
+        this.workers = workers;
+        this.follow = follow;
+        this.listener = listener;
+        this.control = new ThrottleControl(config.throttlingFile(), config.stopFile(), clock);
+        this.name = runnerName();
+        for (int i = 0; i < outcomes.length; i++) {
+            outcomes[i] = new AtomicInteger();
+        }
+    }
+
+    private static String runnerName() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (Exception e) {
+            host = "unknown-host";
+        }
+        if (host.length() > 40) {
+            host = host.substring(0, 40);
+        }
+        String pid = ManagementFactory.getRuntimeMXBean().getName().split("@")[0];
+        return host + ":" + pid + ":" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0xffff));
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Summary run() {
+        long start = System.nanoTime();
+        boolean stopped = false;
+        ExecutorService pool = Executors.newFixedThreadPool(workers, daemonThreads("worker"));
+        ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(daemonThreads("heartbeat"));
+        try (ShardConnections shards = new ShardConnections(config, catalog.dsn(), config.perServerConcurrency())) {
+            TaskWorker worker = new TaskWorker(catalog, shards, executors, this::version, config, name, timer);
+            heartbeats.scheduleAtFixedRate(this::heartbeat, config.heartbeatSeconds(), config.heartbeatSeconds(),
+                    TimeUnit.SECONDS);
+            log.info("runner {} started: {} workers, at most {} per server", name, workers, config.perServerConcurrency());
+            while (true) {
+                if (control.stopRequested()) {
+                    if (!stopped) {
+                        log.info("stop file {} exists: taking no new task", config.stopFile());
+                        stopped = true;
+                    }
+                } else {
+                    stopped = false;
+                }
+                int limit = control.state().limit(workers);
+                boolean claimedAny = false;
+                if (!stopped && inFlight.size() < limit) {
+                    claimedAny = dispatch(limit, pool, worker);
+                }
+                if (inFlight.isEmpty() && !claimedAny) {
+                    if (stopped && !follow) {
+                        break;
+                    }
+                    if (!follow && !stopped && limit > 0 && !timer.time(() -> catalog.outstandingWork(maxVersion()))) {
+                        break;
+                    }
+                }
+                if (!claimedAny && finished.poll(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS) != null) {
+                    finished.clear();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            pool.shutdown();
+            awaitQuietly(pool);
+            heartbeats.shutdownNow();
+        }
+        Summary s = new Summary(name, count(TaskWorker.Outcome.APPLIED), count(TaskWorker.Outcome.ALREADY_APPLIED),
+                count(TaskWorker.Outcome.RETRY_LATER), count(TaskWorker.Outcome.FAILED),
+                count(TaskWorker.Outcome.LEASE_LOST), takeovers, (System.nanoTime() - start) / 1_000_000,
+                timer.millis(), stopped);
+        log.info("runner {} done: {}", name, s);
+        return s;
+    }
+
+    /** Claims tasks until the limit is reached or nothing is claimable; true when it claimed at least one. */
+    private boolean dispatch(int limit, ExecutorService pool, TaskWorker worker) {
+        int maxVersion = maxVersion();
+        int budget = config.perServerConcurrency();
+        Set<String> excluded = new HashSet<>(timer.time(() -> catalog.saturatedServers(budget)));
+        boolean any = false;
+        while (inFlight.size() < limit) {
+            excluded.addAll(locallyFull(budget));
+            String token = name + "#" + claimSeq.incrementAndGet();
+            Lease lease = timer.time(() -> catalog.takeOverStalled(token, config.stallSeconds(), locallyFull(budget))
+                    .orElseGet(() -> maxVersion == 0 ? null
+                            : catalog.claimNext(token, maxVersion, excluded).orElse(null)));
+            if (lease == null) {
+                return any;
+            }
+            if (!lease.takeover() && timer.time(() -> catalog.runningOn(lease.serverKey())) > budget) {
+                // Another runner claimed on the same server at the same moment: give it back, try elsewhere.
+                timer.time(() -> {
+                    catalog.release(lease);
+                    return null;
+                });
+                excluded.add(lease.serverKey());
+                continue;
+            }
+            if (lease.takeover()) {
+                takeovers++;
+                log.warn("taking over stalled task: shard {} version {}", lease.shardId(), lease.targetVersion());
+            }
+            start(lease, pool, worker);
+            any = true;
+        }
+        return any;
+    }
+
+    private Set<String> locallyFull(int budget) {
+        synchronized (perServer) {
+            Set<String> full = new HashSet<>();
+            perServer.forEach((server, n) -> {
+                if (n >= budget) {
+                    full.add(server);
+                }
+            });
+            return full;
+        }
+    }
+
+    private void start(Lease lease, ExecutorService pool, TaskWorker worker) {
+        inFlight.put(lease.token(), lease);
+        AtomicBoolean leaseHeld = new AtomicBoolean(true);
+        held.put(lease.token(), leaseHeld);
+        synchronized (perServer) {
+            perServer.merge(lease.serverKey(), 1, Integer::sum);
+        }
+        pool.execute(() -> {
+            TaskWorker.Outcome outcome = TaskWorker.Outcome.LEASE_LOST;
+            try {
+                outcome = worker.work(lease, leaseHeld::get);
+            } catch (RuntimeException e) {
+                // The catalog is unreachable: the lease stays, and a takeover finishes the task after the stall timeout.
+                log.error("shard {} version {}: {}", lease.shardId(), lease.targetVersion(), e.getMessage());
+            } finally {
+                outcomes[outcome.ordinal()].incrementAndGet();
+                inFlight.remove(lease.token());
+                held.remove(lease.token());
+                synchronized (perServer) {
+                    perServer.merge(lease.serverKey(), -1, Integer::sum);
+                }
+                if (outcome == TaskWorker.Outcome.FAILED) {
+                    log.warn("shard {} failed at version {}; see `shardschema log --shard {}`", lease.shardId(),
+                            lease.targetVersion(), lease.shardId());
+                }
+                listener.taskFinished(lease.shardId(), lease.targetVersion(), outcome.name());
+                finished.add(lease.token());
+            }
+        });
+    }
+
+    private void heartbeat() {
+        for (Lease lease : inFlight.values()) {
+            try {
+                if (!catalog.heartbeat(lease)) {
+                    AtomicBoolean h = held.get(lease.token());
+                    if (h != null && h.getAndSet(false)) {
+                        log.warn("lost the lease of shard {} version {}: another runner took it over",
+                                lease.shardId(), lease.targetVersion());
+                    }
+                }
+            } catch (ShardSchemaException e) {
+                log.warn("heartbeat failed: {}", e.getMessage());
+            }
+        }
+    }
+
+    private int maxVersion() {
+        int max = timer.time(catalog::maxVersion);
+        if (max > versionCache.size()) {
+            timer.time(catalog::versions).forEach(v -> versionCache.put(v.number(), v));
+        }
+        return max;
+    }
+
+    private Version version(int number) {
+        Version v = versionCache.get(number);
+        if (v == null) {
+            timer.time(catalog::versions).forEach(x -> versionCache.put(x.number(), x));
+            v = versionCache.get(number);
+        }
+        if (v == null) {
+            throw ShardSchemaException.error("version " + number + " is not in the catalog");
+        }
+        return v;
+    }
+
+    private int count(TaskWorker.Outcome o) {
+        return outcomes[o.ordinal()].get();
+    }
+
+    private static void awaitQuietly(ExecutorService pool) {
+        try {
+            while (!pool.awaitTermination(1, TimeUnit.SECONDS)) {
+                log.info("waiting for running tasks to finish");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

@@ -1,0 +1,72 @@
+package io.shardschema.runner;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.shardschema.config.Config;
+import io.shardschema.config.DataSources;
+import io.shardschema.config.Dsn;
+import io.shardschema.config.OptionFile;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Connections to shards: one small pool per server (not per schema), so thousands of shards on a few servers
+ * reuse a few connections. Applies the host/port/database overrides and finds the password, which the catalog
+ * never holds: from {@code defaultsFile}, else from the catalog DSN when the shard is on the catalog's server
+ * as the same user.
+ */
+public final class ShardConnections implements AutoCloseable {
+    private final Config config;
+    private final Dsn catalogDsn;
+    private final Optional<OptionFile> options;
+    private final int poolSize;
+    private final Map<Dsn, HikariDataSource> pools = new ConcurrentHashMap<>();
+
+    public ShardConnections(Config config, Dsn catalogDsn, int poolSize) {
+        this.config = config;
+        this.catalogDsn = catalogDsn;
+        this.options = config.defaultsFile().map(OptionFile::read);
+        this.poolSize = poolSize;
+    }
+
+    /** The DSN a shard is really reached at: overrides applied, credentials filled in. */
+    public Dsn effective(String storedDsn, String schemaName) {
+        Dsn dsn = Dsn.parse(storedDsn)
+                .withServer(config.hostOverride().orElse(null), config.portOverride().orElse(null))
+                .withDatabase(config.databaseOverride().orElse(schemaName));
+        if (dsn.hasPassword()) {
+            return dsn;
+        }
+        String user = dsn.user() != null ? dsn.user() : options.flatMap(OptionFile::user).orElse(null);
+        Optional<String> password = options.flatMap(OptionFile::password);
+        if (password.isEmpty() && catalogDsn != null && catalogDsn.serverKey().equals(dsn.serverKey())
+                && java.util.Objects.equals(user, catalogDsn.user())) {
+            password = Optional.ofNullable(catalogDsn.password());
+        }
+        return dsn.withCredentials(user, password.orElse(null));
+    }
+
+    /** A connection whose default schema is the shard's. */
+    public Connection connect(String storedDsn, String schemaName) throws SQLException {
+        Dsn dsn = effective(storedDsn, schemaName);
+        HikariDataSource pool = pools.computeIfAbsent(dsn.withDatabase(null),
+                server -> DataSources.pool("shards@" + server.serverKey(), server, poolSize, false));
+        Connection c = pool.getConnection();
+        try {
+            c.setCatalog(dsn.database());
+            return c;
+        } catch (SQLException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() {
+        pools.values().forEach(HikariDataSource::close);
+        pools.clear();
+    }
+}

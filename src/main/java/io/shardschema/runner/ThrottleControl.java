@@ -1,0 +1,126 @@
+package io.shardschema.runner;
+
+import io.shardschema.ShardSchemaException;
+
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+
+/**
+ * The run-time controls a DBA drives from outside the runner: the throttling file ({@code pause}, {@code workers N},
+ * absent = full speed) and the stop file. Re-read at most every {@link #REFRESH}, so a change reaches running
+ * runners within a second. An unreadable or garbled throttling file fails closed: it counts as a pause.
+ */
+public final class ThrottleControl {
+    public static final Duration REFRESH = Duration.ofMillis(500);
+
+    /** The throttle in force: paused, or at most {@code workerLimit} tasks at once (null: no limit). */
+    public record State(boolean paused, Integer workerLimit, String description) {
+        static final State FULL_SPEED = new State(false, null, "full speed");
+
+        public int limit(int workers) {
+            return paused ? 0 : workerLimit == null ? workers : Math.min(workers, workerLimit);
+        }
+    }
+
+    private final Path throttlingFile;
+    private final Path stopFile;
+    private final Clock clock;
+    private Instant lastRead = Instant.MIN;
+    private State state = State.FULL_SPEED;
+    private boolean stop;
+
+    public ThrottleControl(Path throttlingFile, Path stopFile, Clock clock) {
+        this.throttlingFile = throttlingFile;
+        this.stopFile = stopFile;
+        this.clock = clock;
+    }
+
+    public synchronized State state() {
+        refresh();
+        return state;
+    }
+
+    public synchronized boolean stopRequested() {
+        refresh();
+        return stop;
+    }
+
+    private void refresh() {
+        Instant now = clock.instant();
+        if (Duration.between(lastRead, now).compareTo(REFRESH) < 0) {
+            return;
+        }
+        lastRead = now;
+        state = read(throttlingFile);
+        stop = stopFile != null && Files.exists(stopFile);
+    }
+
+    /** Parses a throttling file; absent means full speed. */
+    public static State read(Path file) {
+        String text;
+        try {
+            text = Files.readString(file).strip().toLowerCase(Locale.ROOT);
+        } catch (NoSuchFileException e) {
+            return State.FULL_SPEED;
+        } catch (IOException e) {
+            return new State(true, null, "paused: cannot read throttling file " + file + " (" + e.getMessage() + ")");
+        }
+        if (text.isEmpty() || text.equals("resume")) {
+            return State.FULL_SPEED;
+        }
+        if (text.equals("pause")) {
+            return new State(true, null, "paused by " + file);
+        }
+        String[] parts = text.split("[\\s=]+");
+        if (parts.length == 2 && parts[0].equals("workers")) {
+            try {
+                int n = Integer.parseInt(parts[1]);
+                if (n >= 0) {
+                    return n == 0 ? new State(true, null, "paused by " + file + " (workers 0)")
+                            : new State(false, n, "at most " + n + " workers, set by " + file);
+                }
+            } catch (NumberFormatException ignored) {
+                // falls through to fail closed
+            }
+        }
+        return new State(true, null, "paused: throttling file " + file + " holds '" + abbreviate(text)
+                + "', expected 'pause' or 'workers N'");
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 40 ? s.substring(0, 40) + "..." : s;
+    }
+
+    /** Replaces the throttling file atomically, so a runner never reads half a file. */
+    public static void write(Path file, String content) {
+        try {
+            Path dir = file.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, ".throttle", ".tmp");
+            Files.writeString(tmp, content + "\n");
+            try {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw ShardSchemaException.error("cannot write throttling file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static void remove(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            throw ShardSchemaException.error("cannot remove throttling file " + file + ": " + e.getMessage(), e);
+        }
+    }
+}
