@@ -1,0 +1,84 @@
+package io.shardschema.runner;
+
+import io.shardschema.testing.Cli;
+import io.shardschema.testing.TestFleet;
+import io.shardschema.testing.TestServers;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class FailureAndRetryTest {
+
+    @Test
+    void failingShardsStopAtThePreviousVersionAndRetryFinishesThemAfterRepair() {
+        TestFleet fleet = TestFleet.create(TestServers.shared(), "fail", 20);
+        fleet.set("maxRuns", "2");
+        fleet.registerAll();
+        // On 3 shards the column of version 2 exists already: ADD COLUMN fails there.
+        List<String> broken = fleet.schemas.subList(0, 3);
+        for (String s : broken) {
+            fleet.execute("ALTER TABLE `" + s + "`.t ADD COLUMN extra INT");
+        }
+        fleet.addVersion("t", "ADD COLUMN c1 INT");
+        fleet.addVersion("t", "ADD COLUMN extra INT");
+        fleet.addVersion("t", "ADD INDEX idx_extra (extra)");
+
+        Cli.Result run = Cli.run(fleet.configFile, "run");
+
+        assertThat(run.exit()).as(run.all()).isEqualTo(3);
+        String cat = "`" + fleet.prefix + "_catalog`";
+        assertThat(fleet.column("SELECT schemaName FROM " + cat + ".shards WHERE state = 'failed' ORDER BY schemaName"))
+                .containsExactlyElementsOf(broken);
+        assertThat(fleet.column("SELECT DISTINCT version FROM " + cat + ".shards WHERE state = 'failed'")).containsExactly("1");
+        assertThat(fleet.count("SELECT COUNT(*) FROM " + cat + ".shards WHERE version = 3")).isEqualTo(17);
+        // Two runs each (maxRuns = 2), both with the server's own error.
+        assertThat(fleet.count("SELECT COUNT(*) FROM " + cat + ".log WHERE version = 2 AND state = 'failed'"
+                + " AND err LIKE '%Duplicate column name%extra%'")).isEqualTo(6);
+        Cli.Result log = Cli.run(fleet.configFile, "log", "--shard", "1", "--version", "2");
+        assertThat(log.out()).contains("ERROR 1060").contains("marked failed");
+        Cli.Result status = Cli.run(fleet.configFile, "status", "--json");
+        assertThat(status.out()).contains("\"failed\" : 3").contains("\"blocked\" : 3");
+
+        // Repair, retry, run: the failed shards finish, nothing else is touched.
+        for (String s : broken) {
+            fleet.execute("ALTER TABLE `" + s + "`.t DROP COLUMN extra");
+        }
+        Cli.Result retry = Cli.run(fleet.configFile, "retry", "--all");
+        assertThat(retry.exit()).as(retry.all()).isZero();
+        Cli.Result again = Cli.run(fleet.configFile, "run", "--json");
+        assertThat(again.exit()).as(again.all()).isZero();
+        assertThat(again.out()).contains("\"applied\" : 6");
+        assertThat(fleet.column("SELECT DISTINCT version FROM " + cat + ".shards")).containsExactly("3");
+        assertThat(fleet.count("SELECT COUNT(*) FROM " + cat + ".log WHERE state = 'applied'")).isEqualTo(60);
+    }
+
+    @Test
+    void validationMismatchFailsTheRunAndTheVersionStaysUnbumped() {
+        TestFleet fleet = TestFleet.create(TestServers.shared(), "valid", 3);
+        fleet.set("maxRuns", "1");
+        fleet.registerAll();
+        Cli.Result add = Cli.run(fleet.configFile, "version", "add", "--table", "t", "--command", "ADD COLUMN z INT",
+                "--validate-query", "SELECT COUNT(*) FROM t", "--expect", "4");
+        assertThat(add.exit()).as(add.all()).isZero();
+
+        Cli.Result run = Cli.run(fleet.configFile, "run");
+
+        assertThat(run.exit()).isEqualTo(3);
+        String cat = "`" + fleet.prefix + "_catalog`";
+        assertThat(fleet.column("SELECT DISTINCT version FROM " + cat + ".shards")).containsExactly("0");
+        assertThat(fleet.column("SELECT DISTINCT err FROM " + cat + ".log")).singleElement().asString()
+                .contains("returned '3', expected '4'");
+
+        // Make the answer right and retry: the change already landed, so it is recorded, not re-applied.
+        for (String s : fleet.schemas) {
+            fleet.execute("INSERT INTO `" + s + "`.t VALUES (4, 'd', NULL)");
+        }
+        assertThat(Cli.run(fleet.configFile, "retry", "--all").exit()).isZero();
+        Cli.Result again = Cli.run(fleet.configFile, "run", "--json");
+        assertThat(again.exit()).as(again.all()).isZero();
+        assertThat(again.out()).contains("\"alreadyApplied\" : 3");
+        assertThat(fleet.column("SELECT DISTINCT version FROM " + cat + ".shards")).containsExactly("1");
+    }
+}

