@@ -1,0 +1,67 @@
+package io.shardschema.config;
+
+import io.shardschema.ShardSchemaException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ConfigTest {
+    @TempDir
+    Path dir;
+
+    private Path write(String text) throws IOException {
+        return Files.writeString(dir.resolve("s.cnf"), text);
+    }
+
+    @Test
+    void readsTheDesignExampleAndDefaults() throws IOException {
+        Config c = Config.load(write("# fleet\ndbDSN=\"skeema:skeema@tcp(10.0.3.87:3306)/shardschema\"\n"
+                + "throttlingFile=/tmp/ShardSchema.throttle\n\nworkers = 12\n"));
+        assertThat(c.catalogDsn()).get().extracting(Dsn::host).isEqualTo("10.0.3.87");
+        assertThat(c.embedded()).isFalse();
+        assertThat(c.workers()).isEqualTo(12);
+        assertThat(c.perServerConcurrency()).isEqualTo(4);
+        assertThat(c.maxRuns()).isEqualTo(3);
+        assertThat(c.throttlingFile()).isEqualTo(Path.of("/tmp/ShardSchema.throttle"));
+    }
+
+    @Test
+    void unknownKeyNamesTheKeyAndLine() throws IOException {
+        Path f = write("workers=2\nwokers=3\n");
+        assertThatThrownBy(() -> Config.load(f)).isInstanceOfSatisfying(ShardSchemaException.class, e -> {
+            assertThat(e.exitCode()).isEqualTo(2);
+            assertThat(e.getMessage()).contains("line 2").contains("'wokers'");
+        });
+    }
+
+    @Test
+    void badLinesAndValuesAreUsageErrorsWithoutEchoingSecrets() throws IOException {
+        Path noEquals = write("dbDSN skeema:hunter2@tcp(h)/x\n");
+        assertThatThrownBy(() -> Config.load(noEquals)).hasMessageContaining("line 1").hasMessageNotContaining("hunter2");
+        Path badDsn = write("dbDSN=skeema:hunter2@tcp(h:port)/x\n");
+        assertThatThrownBy(() -> Config.load(badDsn)).isInstanceOfSatisfying(ShardSchemaException.class, e -> {
+            assertThat(e.exitCode()).isEqualTo(2);
+            assertThat(e.getMessage()).contains("malformed DSN").doesNotContain("hunter2");
+        });
+        Path badNumber = write("workers=many\n");
+        assertThatThrownBy(() -> Config.load(badNumber)).hasMessageContaining("workers");
+        Path stall = write("heartbeatSeconds=10\nstallSeconds=5\n");
+        assertThatThrownBy(() -> Config.load(stall)).hasMessageContaining("stallSeconds");
+    }
+
+    @Test
+    void resolvesExplicitThenEnvironmentThenEmbedded() throws IOException {
+        Path f = write("workers=3\n");
+        assertThat(Config.resolve(f, Map.of()).workers()).isEqualTo(3);
+        assertThat(Config.resolve(null, Map.of(Config.ENV_VAR, f.toString())).workers()).isEqualTo(3);
+        assertThatThrownBy(() -> Config.resolve(dir.resolve("missing.cnf"), Map.of()))
+                .hasMessageContaining("cannot read config file");
+    }
+}

@@ -1,0 +1,84 @@
+package io.shardschema.config;
+
+import io.shardschema.ShardSchemaException;
+import org.junit.jupiter.api.Test;
+
+import java.util.Properties;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class DsnTest {
+
+    @Test
+    void parsesTheGoDriverForm() {
+        Dsn d = Dsn.parse("skeema:s3cr@t@tcp(10.0.3.87:3307)/shardschema?timeout=5s&tls=skip-verify");
+        assertThat(d.user()).isEqualTo("skeema");
+        assertThat(d.password()).isEqualTo("s3cr@t");
+        assertThat(d.host()).isEqualTo("10.0.3.87");
+        assertThat(d.port()).isEqualTo(3307);
+        assertThat(d.database()).isEqualTo("shardschema");
+        assertThat(d.serverKey()).isEqualTo("10.0.3.87:3307");
+        Properties p = d.jdbcProperties();
+        assertThat(p.getProperty("connectTimeout")).isEqualTo("5000");
+        assertThat(p.getProperty("sslMode")).isEqualTo("trust");
+        assertThat(d.jdbcUrl()).isEqualTo("jdbc:mariadb://10.0.3.87:3307/shardschema").doesNotContain("s3cr");
+    }
+
+    @Test
+    void defaultsPortAndAcceptsUnixSocketsAndIpv6() {
+        assertThat(Dsn.parse("u@tcp(db1)/x").port()).isEqualTo(3306);
+        Dsn sock = Dsn.parse("u@unix(/run/mysqld/mysqld.sock)/app");
+        assertThat(sock.socket()).isEqualTo("/run/mysqld/mysqld.sock");
+        assertThat(sock.database()).isEqualTo("app");
+        assertThat(sock.jdbcProperties().getProperty("localSocket")).isEqualTo("/run/mysqld/mysqld.sock");
+        Dsn v6 = Dsn.parse("u:p@tcp([::1]:3310)/x");
+        assertThat(v6.host()).isEqualTo("::1");
+        assertThat(v6.port()).isEqualTo(3310);
+        assertThat(v6.jdbcUrl()).isEqualTo("jdbc:mariadb://[::1]:3310/x");
+    }
+
+    @Test
+    void parsesJdbcUrlsAndKeepsCredentialsOutOfTheUrl() {
+        Dsn d = Dsn.parse("jdbc:mysql://db2:3308/cat?user=admin&password=pw1&connectTimeout=2000");
+        assertThat(d.user()).isEqualTo("admin");
+        assertThat(d.password()).isEqualTo("pw1");
+        assertThat(d.port()).isEqualTo(3308);
+        assertThat(d.jdbcUrl()).doesNotContain("pw1").doesNotContain("admin");
+        assertThat(d.jdbcProperties().getProperty("connectTimeout")).isEqualTo("2000");
+    }
+
+    @Test
+    void tlsOptionsReachTheDriver() {
+        Properties p = Dsn.parse("u:p@tcp(h:3306)/d?tls=true&ssl-ca=/etc/ca.pem&ssl-cert=/etc/client.p12"
+                + "&ssl-key-password=kpw").jdbcProperties();
+        assertThat(p.getProperty("sslMode")).isEqualTo("verify-full");
+        assertThat(p.getProperty("serverSslCert")).isEqualTo("/etc/ca.pem");
+        assertThat(p.getProperty("keyStore")).isEqualTo("/etc/client.p12");
+        assertThat(p.getProperty("keyStorePassword")).isEqualTo("kpw");
+        assertThat(Dsn.parse("jdbc:mariadb://h/d?sslMode=verify-ca&serverSslCert=/ca.pem").jdbcProperties()
+                .getProperty("sslMode")).isEqualTo("verify-ca");
+        assertThatThrownBy(() -> Dsn.parse("u@tcp(h)/d?tls=maybe").jdbcProperties())
+                .isInstanceOf(ShardSchemaException.class).hasMessageContaining("tls=maybe");
+    }
+
+    @Test
+    void neverShowsThePassword() {
+        Dsn d = Dsn.parse("u:topsecret@tcp(h:1)/d?keyStorePassword=ks");
+        assertThat(d.toString()).doesNotContain("topsecret").doesNotContain("=ks").contains("u:***@tcp(h:1)/d");
+        assertThat(Dsn.mask("jdbc:mariadb://h/d?user=u&password=topsecret")).doesNotContain("topsecret");
+        assertThat(d.toGoForm(true)).contains("topsecret");
+    }
+
+    @Test
+    void malformedDsnsAreUsageErrorsThatHideThePassword() {
+        for (String bad : new String[]{"u:topsecret@tcp(h:abc)/d", "u:topsecret@tcp(h:1)", "u:topsecret@udp(h)/d",
+                "u:topsecret@tcp(h:99999)/d", "jdbc:oracle://h/d?password=topsecret", "", "u:topsecret@tcp(:1)/d"}) {
+            assertThatThrownBy(() -> Dsn.parse(bad)).as(bad)
+                    .isInstanceOfSatisfying(ShardSchemaException.class, e -> {
+                        assertThat(e.exitCode()).isEqualTo(ShardSchemaException.USAGE);
+                        assertThat(e.getMessage()).contains("DSN").doesNotContain("topsecret");
+                    });
+        }
+    }
+}
