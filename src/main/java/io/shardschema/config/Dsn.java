@@ -269,14 +269,24 @@ public final class Dsn {
         if (socket != null) {
             p.setProperty("localSocket", socket);
         }
+        String clientCert = params.get("ssl-cert");
+        String clientKey = params.get("ssl-key");
+        if (clientCert != null || clientKey != null) {
+            if (clientCert == null || clientKey == null) {
+                throw ShardSchemaException.usage("DSN " + this + ": ssl-cert and ssl-key go together");
+            }
+            ClientCertificate.KeyStoreFile store = ClientCertificate.keyStore(clientCert, clientKey);
+            p.setProperty("keyStore", store.path().toString());
+            p.setProperty("keyStorePassword", store.password());
+            p.setProperty("keyStoreType", "PKCS12");
+        }
         for (Map.Entry<String, String> e : params.entrySet()) {
             String key = e.getKey();
             String value = e.getValue();
             switch (key) {
                 case "tls" -> p.setProperty("sslMode", tlsMode(value));
-                case "ssl-ca", "ssl_ca", "sslca" -> p.setProperty("serverSslCert", value);
-                case "ssl-cert", "ssl_cert" -> p.setProperty("keyStore", value);
-                case "ssl-key-password" -> p.setProperty("keyStorePassword", value);
+                case "ssl-ca" -> p.setProperty("serverSslCert", value);
+                case "ssl-cert", "ssl-key" -> { }
                 case "timeout" -> p.setProperty("connectTimeout", String.valueOf(goDurationMillis(value)));
                 // Go-driver options with no JDBC meaning.
                 case "parseTime", "charset", "collation", "loc", "interpolateParams" -> { }

@@ -55,8 +55,10 @@ public final class MariaDbServer implements AutoCloseable {
             if ("root".equals(System.getProperty("user.name"))) {
                 b.addArg("--user=root");
             }
-            // No TLS: MariaDB 11.4 would otherwise spend seconds generating a certificate at every start.
-            b.addArg("--skip-ssl");
+            if (extraArgs.stream().noneMatch(a -> a.startsWith("--ssl-cert"))) {
+                // No TLS unless asked: MariaDB 11.4 would spend seconds generating a certificate at every start.
+                b.addArg("--skip-ssl");
+            }
             b.addArg("--skip-name-resolve");
             b.addArg("--bind-address=127.0.0.1");
             b.addArg("--init-file=" + init);

@@ -50,16 +50,17 @@ class DsnTest {
 
     @Test
     void tlsOptionsReachTheDriver() {
-        Properties p = Dsn.parse("u:p@tcp(h:3306)/d?tls=true&ssl-ca=/etc/ca.pem&ssl-cert=/etc/client.p12"
-                + "&ssl-key-password=kpw").jdbcProperties();
+        Properties p = Dsn.parse("u:p@tcp(h:3306)/d?tls=true&ssl-ca=/etc/ca.pem").jdbcProperties();
         assertThat(p.getProperty("sslMode")).isEqualTo("verify-full");
         assertThat(p.getProperty("serverSslCert")).isEqualTo("/etc/ca.pem");
-        assertThat(p.getProperty("keyStore")).isEqualTo("/etc/client.p12");
-        assertThat(p.getProperty("keyStorePassword")).isEqualTo("kpw");
-        assertThat(Dsn.parse("jdbc:mariadb://h/d?sslMode=verify-ca&serverSslCert=/ca.pem").jdbcProperties()
-                .getProperty("sslMode")).isEqualTo("verify-ca");
+        Properties native_ = Dsn.parse("jdbc:mariadb://h/d?sslMode=verify-ca&keyStore=/k.p12&keyStorePassword=x")
+                .jdbcProperties();
+        assertThat(native_.getProperty("sslMode")).isEqualTo("verify-ca");
+        assertThat(native_.getProperty("keyStore")).isEqualTo("/k.p12");
         assertThatThrownBy(() -> Dsn.parse("u@tcp(h)/d?tls=maybe").jdbcProperties())
                 .isInstanceOf(ShardSchemaException.class).hasMessageContaining("tls=maybe");
+        assertThatThrownBy(() -> Dsn.parse("u@tcp(h)/d?ssl-cert=/c.pem").jdbcProperties())
+                .hasMessageContaining("ssl-cert and ssl-key go together");
     }
 
     @Test

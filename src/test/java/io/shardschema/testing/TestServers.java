@@ -26,7 +26,14 @@ public final class TestServers {
 
     /** A new server of its own; the caller stops it. */
     public static MariaDbServer fresh(String name) {
+        return fresh(name, List.of());
+    }
+
+    /** A new server of its own with extra server options; the caller stops it. */
+    public static MariaDbServer fresh(String name, List<String> extraArgs) {
         Path dir = Path.of("target", "test-servers", name + "-" + UUID.randomUUID().toString().substring(0, 8));
-        return MariaDbServer.start(dir, 0, List.of("--innodb-buffer-pool-size=64M"));
+        List<String> args = new java.util.ArrayList<>(List.of("--innodb-buffer-pool-size=64M"));
+        args.addAll(extraArgs);
+        return MariaDbServer.start(dir, 0, args);
     }
 }
