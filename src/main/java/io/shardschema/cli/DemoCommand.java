@@ -18,7 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "demo", description = "On the embedded MariaDB: make a fleet of shard schemas with a few tables and"
+@Command(name = "demo", mixinStandardHelpOptions = true, description = "On the embedded MariaDB: make a fleet of shard schemas with a few tables and"
         + " rows, register them and three versions in a demo catalog, roll them out, and show the status.")
 final class DemoCommand implements Callable<Integer> {
     static final String DEMO_CATALOG = "shardschema_demo";

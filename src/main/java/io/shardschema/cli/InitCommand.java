@@ -6,7 +6,7 @@ import picocli.CommandLine.Mixin;
 
 import java.util.concurrent.Callable;
 
-@Command(name = "init", description = "Create the catalog, or upgrade an existing one in place (keeps every row).")
+@Command(name = "init", mixinStandardHelpOptions = true, description = "Create the catalog, or upgrade an existing one in place (keeps every row).")
 final class InitCommand implements Callable<Integer> {
     private final Context context;
     @Mixin

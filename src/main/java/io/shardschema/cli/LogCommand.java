@@ -13,6 +13,8 @@ final class LogCommand implements Callable<Integer> {
     private final Context context;
     @Mixin
     JsonOption json;
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
     @Option(names = "--shard", description = "Only this shard.")
     Long shard;
     @Option(names = "--version", description = "Only this version.")

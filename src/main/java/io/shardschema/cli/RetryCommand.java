@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "retry", description = "Let failed shards run again (their attempts start from zero).")
+@Command(name = "retry", mixinStandardHelpOptions = true, description = "Let failed shards run again (their attempts start from zero).")
 final class RetryCommand implements Callable<Integer> {
     private final Context context;
     @Mixin

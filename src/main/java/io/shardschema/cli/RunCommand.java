@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 import java.time.Clock;
 import java.util.concurrent.Callable;
 
-@Command(name = "run", description = "Claim and apply pending tasks until none is left (with --follow: keep polling"
+@Command(name = "run", mixinStandardHelpOptions = true, description = "Claim and apply pending tasks until none is left (with --follow: keep polling"
         + " for new versions and shards). Obeys the throttling file and the stop file. Exit 3 when shards failed.")
 final class RunCommand implements Callable<Integer> {
     private final Context context;

@@ -12,7 +12,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.concurrent.Callable;
 
-@Command(name = "add", description = "Register one shard: a schema on a server. Checks that the schema exists there.")
+@Command(name = "add", mixinStandardHelpOptions = true, description = "Register one shard: a schema on a server. Checks that the schema exists there.")
 final class ShardAddCommand implements Callable<Integer> {
     private final Context context;
     @Mixin

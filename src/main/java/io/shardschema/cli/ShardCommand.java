@@ -3,7 +3,7 @@ package io.shardschema.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-@Command(name = "shard", description = "Register, discover, list and remove shards.",
+@Command(name = "shard", mixinStandardHelpOptions = true, description = "Register, discover, list and remove shards.",
         subcommands = {ShardAddCommand.class, ShardDiscoverCommand.class, ShardListCommand.class,
                 ShardRemoveCommand.class})
 final class ShardCommand implements Runnable {

@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
-@Command(name = "discover", description = "Register every schema on a server whose name matches a SQL LIKE pattern"
+@Command(name = "discover", mixinStandardHelpOptions = true, description = "Register every schema on a server whose name matches a SQL LIKE pattern"
         + " (one query, one batch: thousands in seconds). Already registered schemas are skipped.")
 final class ShardDiscoverCommand implements Callable<Integer> {
     private static final Set<String> SYSTEM = Set.of("mysql", "information_schema", "performance_schema", "sys");

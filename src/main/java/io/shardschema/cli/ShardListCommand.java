@@ -7,7 +7,7 @@ import picocli.CommandLine.Mixin;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "list", description = "List the registered shards with their version and state.")
+@Command(name = "list", mixinStandardHelpOptions = true, description = "List the registered shards with their version and state.")
 final class ShardListCommand implements Callable<Integer> {
     private final Context context;
     @Mixin

@@ -6,7 +6,7 @@ import picocli.CommandLine.Parameters;
 
 import java.util.concurrent.Callable;
 
-@Command(name = "remove", description = "Unregister a shard (and its log rows). The schema itself is not touched.")
+@Command(name = "remove", mixinStandardHelpOptions = true, description = "Unregister a shard (and its log rows). The schema itself is not touched.")
 final class ShardRemoveCommand implements Callable<Integer> {
     private final Context context;
     @Mixin

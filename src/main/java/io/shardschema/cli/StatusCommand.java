@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "status", description = "Per version: shards done / running / pending / failed / blocked; stalled"
+@Command(name = "status", mixinStandardHelpOptions = true, description = "Per version: shards done / running / pending / failed / blocked; stalled"
         + " tasks; throttle state.")
 final class StatusCommand implements Callable<Integer> {
     private final Context context;

@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "throttle", description = "Write the throttling file that running runners re-read every second:"
+@Command(name = "throttle", mixinStandardHelpOptions = true, description = "Write the throttling file that running runners re-read every second:"
         + " 'pause' (start nothing new), 'resume' (full speed), 'workers N' (at most N tasks per runner).")
 final class ThrottleCommand implements Callable<Integer> {
     private final Context context;

@@ -12,7 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-@Command(name = "add", description = "Register the next version: COMMAND on TABLE. The command is the body of"
+@Command(name = "add", mixinStandardHelpOptions = true, description = "Register the next version: COMMAND on TABLE. The command is the body of"
         + " ALTER TABLE TABLE ... (e.g. ADD COLUMN c INT), or a whole CREATE/DROP/RENAME TABLE statement."
         + " Prints the new version number.")
 final class VersionAddCommand implements Callable<Integer> {

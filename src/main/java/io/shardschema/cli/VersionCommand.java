@@ -3,7 +3,7 @@ package io.shardschema.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-@Command(name = "version", description = "Register and list versions.",
+@Command(name = "version", mixinStandardHelpOptions = true, description = "Register and list versions.",
         subcommands = {VersionAddCommand.class, VersionListCommand.class})
 final class VersionCommand implements Runnable {
     @CommandLine.Spec

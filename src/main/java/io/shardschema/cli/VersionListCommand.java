@@ -8,7 +8,7 @@ import picocli.CommandLine.Mixin;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "list", description = "List the registered versions.")
+@Command(name = "list", mixinStandardHelpOptions = true, description = "List the registered versions.")
 final class VersionListCommand implements Callable<Integer> {
     private final Context context;
     @Mixin

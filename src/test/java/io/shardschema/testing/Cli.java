@@ -1,14 +1,19 @@
 package io.shardschema.testing;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.shardschema.cli.Main;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /** Runs the real command line in-process and captures what it prints and its exit code. */
 public final class Cli {
@@ -19,6 +24,30 @@ public final class Cli {
         public String all() {
             return out + err;
         }
+
+        /** The JSON document a command printed with --json. */
+        public JsonNode json() {
+            try {
+                return new ObjectMapper().readTree(out);
+            } catch (IOException e) {
+                throw new UncheckedIOException("not JSON: " + out, e);
+            }
+        }
+    }
+
+    /** Runs the command line on a thread of its own (so several can run at once); the future holds its result. */
+    public static CompletableFuture<Result> start(Path config, String... args) {
+        CompletableFuture<Result> result = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                result.complete(run(config, args));
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
+            }
+        }, "cli-" + String.join("-", args));
+        t.setDaemon(true);
+        t.start();
+        return result;
     }
 
     public static Result run(Path config, String... args) {
