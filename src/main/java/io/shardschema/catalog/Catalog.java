@@ -96,8 +96,8 @@ public final class Catalog implements AutoCloseable {
         });
     }
 
-    /** Registers many schemas of one server in batches, skipping those already registered; returns the new ids. */
-    public List<Long> addShards(List<String> schemaNames, Dsn serverDsn) {
+    /** Registers many schemas of one server in one batched transaction, skipping those already registered. */
+    public int addShards(List<String> schemaNames, Dsn serverDsn) {
         requireNoPassword(serverDsn);
         return sql(c -> {
             Set<String> existing = new HashSet<>();
@@ -109,24 +109,20 @@ public final class Catalog implements AutoCloseable {
                     }
                 }
             }
-            List<Long> ids = new ArrayList<>();
+            int added = 0;
             c.setAutoCommit(false);
             try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO shards (schemaName, shardDSN, serverKey, task, lastTaskHb) VALUES (?, ?, ?, NULL, NULL)",
-                    Statement.RETURN_GENERATED_KEYS)) {
+                    "INSERT INTO shards (schemaName, shardDSN, serverKey, task, lastTaskHb) VALUES (?, ?, ?, NULL, NULL)")) {
                 for (String schema : schemaNames) {
-                    if (existing.contains(schema)) {
-                        continue;
-                    }
-                    ps.setString(1, schema);
-                    ps.setString(2, serverDsn.withDatabase(schema).toGoForm(false));
-                    ps.setString(3, serverDsn.serverKey());
-                    ps.executeUpdate();
-                    try (ResultSet rs = ps.getGeneratedKeys()) {
-                        rs.next();
-                        ids.add(rs.getLong(1));
+                    if (existing.add(schema)) {
+                        ps.setString(1, schema);
+                        ps.setString(2, serverDsn.withDatabase(schema).toGoForm(false));
+                        ps.setString(3, serverDsn.serverKey());
+                        ps.addBatch();
+                        added++;
                     }
                 }
+                ps.executeBatch();
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
@@ -134,7 +130,7 @@ public final class Catalog implements AutoCloseable {
             } finally {
                 c.setAutoCommit(true);
             }
-            return ids;
+            return added;
         });
     }
 

@@ -57,7 +57,7 @@ final class ShardDiscoverCommand implements Callable<Integer> {
                 }
             }
         }
-        int added = context.catalog().addShards(schemas, dsn.withoutPassword().withDatabase(null)).size();
+        int added = context.catalog().addShards(schemas, dsn.withoutPassword().withDatabase(null));
         return context.print(new Result(dsn.serverKey(), schemas.size(), added, schemas.size() - added), json);
     }
 }

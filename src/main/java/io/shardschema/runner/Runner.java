@@ -110,6 +110,7 @@ public final class Runner {
             heartbeats.scheduleAtFixedRate(this::heartbeat, config.heartbeatSeconds(), config.heartbeatSeconds(),
                     TimeUnit.SECONDS);
             log.info("runner {} started: {} workers, at most {} per server", name, workers, config.perServerConcurrency());
+            long catalogDownSince = 0;
             while (true) {
                 if (control.stopRequested()) {
                     if (!stopped) {
@@ -121,16 +122,28 @@ public final class Runner {
                 }
                 int limit = control.state().limit(workers);
                 boolean claimedAny = false;
-                if (!stopped && inFlight.size() < limit) {
-                    claimedAny = dispatch(limit, pool, worker);
-                }
-                if (inFlight.isEmpty() && !claimedAny) {
-                    if (stopped && !follow) {
-                        break;
+                try {
+                    if (!stopped && inFlight.size() < limit) {
+                        claimedAny = dispatch(limit, pool, worker);
                     }
-                    if (!follow && !stopped && limit > 0 && !timer.time(() -> catalog.outstandingWork(maxVersion()))) {
-                        break;
+                    if (inFlight.isEmpty() && !claimedAny) {
+                        if (stopped && !follow) {
+                            break;
+                        }
+                        if (!follow && !stopped && limit > 0 && !timer.time(() -> catalog.outstandingWork(maxVersion()))) {
+                            break;
+                        }
                     }
+                    catalogDownSince = 0;
+                } catch (ShardSchemaException e) {
+                    // The catalog is briefly unreachable (restart, failover): keep the leases and try again, for as
+                    // long as a task may go without heartbeat; after that other runners would take our tasks anyway.
+                    long now = System.nanoTime();
+                    catalogDownSince = catalogDownSince == 0 ? now : catalogDownSince;
+                    if (now - catalogDownSince > TimeUnit.SECONDS.toNanos(config.stallSeconds())) {
+                        throw e;
+                    }
+                    log.warn("catalog unavailable, retrying: {}", e.getMessage());
                 }
                 if (!claimedAny && finished.poll(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS) != null) {
                     finished.clear();
