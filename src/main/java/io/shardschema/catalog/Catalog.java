@@ -109,28 +109,23 @@ public final class Catalog implements AutoCloseable {
                     }
                 }
             }
-            int added = 0;
-            c.setAutoCommit(false);
-            try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO shards (schemaName, shardDSN, serverKey, task, lastTaskHb) VALUES (?, ?, ?, NULL, NULL)")) {
-                for (String schema : schemaNames) {
-                    if (existing.add(schema)) {
-                        ps.setString(1, schema);
-                        ps.setString(2, serverDsn.withDatabase(schema).toGoForm(false));
-                        ps.setString(3, serverDsn.serverKey());
-                        ps.addBatch();
-                        added++;
+            return inTransaction(c, () -> {
+                int added = 0;
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO shards (schemaName, shardDSN, serverKey,"
+                        + " task, lastTaskHb) VALUES (?, ?, ?, NULL, NULL)")) {
+                    for (String schema : schemaNames) {
+                        if (existing.add(schema)) {
+                            ps.setString(1, schema);
+                            ps.setString(2, serverDsn.withDatabase(schema).toGoForm(false));
+                            ps.setString(3, serverDsn.serverKey());
+                            ps.addBatch();
+                            added++;
+                        }
                     }
+                    ps.executeBatch();
                 }
-                ps.executeBatch();
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
-            return added;
+                return added;
+            });
         });
     }
 
@@ -186,26 +181,18 @@ public final class Catalog implements AutoCloseable {
             throw ShardSchemaException.error("shard " + id + " is being worked by " + shard.task()
                     + "; wait for the task to finish (or stop the runner) before removing it");
         }
-        sql(c -> {
-            c.setAutoCommit(false);
+        sql(c -> inTransaction(c, () -> {
             try (PreparedStatement del = c.prepareStatement("DELETE FROM shards WHERE shardId = ? AND state <> 'running'");
                  PreparedStatement log = c.prepareStatement("DELETE FROM log WHERE shardId = ?")) {
                 del.setLong(1, id);
                 if (del.executeUpdate() == 0) {
-                    c.rollback();
                     throw ShardSchemaException.error("shard " + id + " was claimed by a runner meanwhile; try again later");
                 }
                 log.setLong(1, id);
                 log.executeUpdate();
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
             }
             return null;
-        });
+        }));
     }
 
     private static Shard shard(ResultSet rs) throws SQLException {

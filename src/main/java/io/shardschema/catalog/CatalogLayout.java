@@ -215,34 +215,32 @@ public final class CatalogLayout {
     }
 
     private static void addColumn(Connection c, String table, String column, String definition) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM information_schema.COLUMNS"
-                + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?")) {
-            ps.setString(1, table);
-            ps.setString(2, column);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    return;
-                }
-            }
-        }
-        try (Statement s = c.createStatement()) {
-            s.execute("ALTER TABLE " + Sql.quote(table) + " ADD COLUMN " + Sql.quote(column) + " " + definition);
+        if (!exists(c, "COLUMNS", "COLUMN_NAME", table, column)) {
+            alter(c, table, "ADD COLUMN " + Sql.quote(column) + " " + definition);
         }
     }
 
     private static void addIndex(Connection c, String table, String index, String columns) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM information_schema.STATISTICS"
-                + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = ?")) {
+        if (!exists(c, "STATISTICS", "INDEX_NAME", table, index)) {
+            alter(c, table, "ADD INDEX " + Sql.quote(index) + " " + columns);
+        }
+    }
+
+    /** Whether information_schema.{view} has a row for this table of the current database with {nameColumn} = name. */
+    private static boolean exists(Connection c, String view, String nameColumn, String table, String name) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM information_schema." + view
+                + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND " + nameColumn + " = ?")) {
             ps.setString(1, table);
-            ps.setString(2, index);
+            ps.setString(2, name);
             try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    return;
-                }
+                return rs.next();
             }
         }
+    }
+
+    private static void alter(Connection c, String table, String change) throws SQLException {
         try (Statement s = c.createStatement()) {
-            s.execute("ALTER TABLE " + Sql.quote(table) + " ADD INDEX " + Sql.quote(index) + " " + columns);
+            s.execute("ALTER TABLE " + Sql.quote(table) + " " + change);
         }
     }
 }
