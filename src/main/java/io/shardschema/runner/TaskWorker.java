@@ -148,11 +148,12 @@ final class TaskWorker {
 
     /** The server's error as a DBA knows it: "ERROR 1060 (42S21): Duplicate column name 'c'". */
     static String describe(SQLException e) {
+        if (e.getErrorCode() > 0) {
+            return "ERROR " + e.getErrorCode() + " (" + e.getSQLState() + "): " + stripConnPrefix(e.getMessage());
+        }
+        // No server error code: a connection problem, whose real reason is at the bottom of the cause chain.
         String root = DataSources.rootMessage(e);
-        SQLException first = e;
-        return first.getErrorCode() > 0
-                ? "ERROR " + first.getErrorCode() + " (" + first.getSQLState() + "): " + stripConnPrefix(first.getMessage())
-                : root.equals(first.getMessage()) ? root : first.getMessage() + ": " + root;
+        return root.equals(e.getMessage()) ? root : e.getMessage() + ": " + root;
     }
 
     private static String stripConnPrefix(String message) {
