@@ -22,13 +22,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 /**
  * A test's own fleet: a catalog database and N shard schemas (each with a table {@code t(id, v)} and a few rows)
  * with names unique to the test, plus a config file whose throttle and stop files live in the test's folder and
  * whose timings are short (heartbeat 1 s, stall 4 s, retry delay 1 s).
  */
 public final class TestFleet {
+    /** The catalog's server (and, unless the fleet was made with {@link #create(MariaDbServer, MariaDbServer, String, int)}, the shards'). */
     public final MariaDbServer server;
+    /** The server the shard schemas live on. */
+    public final MariaDbServer shardServer;
     public final String prefix;
     public final Dsn catalogDsn;
     public final List<String> schemas = new ArrayList<>();
@@ -36,8 +41,9 @@ public final class TestFleet {
     public final Path configFile;
     public final Map<String, String> settings = new LinkedHashMap<>();
 
-    private TestFleet(MariaDbServer server, String prefix, Path dir) {
+    private TestFleet(MariaDbServer server, MariaDbServer shardServer, String prefix, Path dir) {
         this.server = server;
+        this.shardServer = shardServer;
         this.prefix = prefix;
         this.dir = dir;
         this.catalogDsn = server.rootDsn(prefix + "_catalog");
@@ -54,10 +60,15 @@ public final class TestFleet {
 
     /** Creates {@code shards} schemas, the catalog (init) and the config file; registers nothing yet. */
     public static TestFleet create(MariaDbServer server, String name, int shards) {
+        return create(server, server, name, shards);
+    }
+
+    /** As {@link #create(MariaDbServer, String, int)}, with the catalog on one server and the shards on another. */
+    public static TestFleet create(MariaDbServer catalogServer, MariaDbServer shardServer, String name, int shards) {
         String prefix = name + "_" + UUID.randomUUID().toString().substring(0, 6);
         try {
             Path dir = Files.createDirectories(Path.of("target", "test-fleets", prefix)).toAbsolutePath();
-            TestFleet fleet = new TestFleet(server, prefix, dir);
+            TestFleet fleet = new TestFleet(catalogServer, shardServer, prefix, dir);
             fleet.createSchemas(shards);
             fleet.writeConfig();
             CatalogLayout.initialize(fleet.catalogDsn);
@@ -68,7 +79,7 @@ public final class TestFleet {
     }
 
     private void createSchemas(int n) {
-        try (Connection c = DataSources.connect(server.rootDsn(null)); Statement s = c.createStatement()) {
+        try (Connection c = DataSources.connect(shardServer.rootDsn(null)); Statement s = c.createStatement()) {
             for (int i = 1; i <= n; i++) {
                 String schema = String.format("%s_s%05d", prefix, i);
                 schemas.add(schema);
@@ -106,7 +117,7 @@ public final class TestFleet {
 
     /** Registers every schema with `shard discover`. */
     public void registerAll() {
-        Cli.Result r = Cli.run(configFile, "shard", "discover", "--dsn", server.rootDsn(null).toString(),
+        Cli.Result r = Cli.run(configFile, "shard", "discover", "--dsn", shardServer.rootDsn(null).toString(),
                 "--like", prefix + "\\_s%");
         if (r.exit() != 0) {
             throw new IllegalStateException("discover failed: " + r.all());
@@ -122,12 +133,25 @@ public final class TestFleet {
     }
 
     public Connection connect(String schema) {
-        return DataSources.connect(server.rootDsn(schema));
+        return DataSources.connect(shardServer.rootDsn(schema));
     }
 
-    /** Runs a query on the server and returns the first column of every row. */
+    /** Runs a query on the (catalog's) server and returns the first column of every row. */
     public List<String> column(String sql) {
-        try (Connection c = DataSources.connect(server.rootDsn(null)); Statement s = c.createStatement();
+        return column(server, sql);
+    }
+
+    /** Runs a query on the shards' server and returns the first column of every row. */
+    public List<String> shardColumn(String sql) {
+        return column(shardServer, sql);
+    }
+
+    public int shardCount(String sql) {
+        return Integer.parseInt(shardColumn(sql).get(0));
+    }
+
+    private static List<String> column(MariaDbServer on, String sql) {
+        try (Connection c = DataSources.connect(on.rootDsn(null)); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery(sql)) {
             List<String> out = new ArrayList<>();
             while (rs.next()) {
@@ -149,5 +173,33 @@ public final class TestFleet {
 
     public int count(String sql) {
         return Integer.parseInt(column(sql).get(0));
+    }
+
+    /**
+     * The end state every fault test demands: each (shard, version) up to {@code versions} ended exactly once
+     * (one applied or already-applied run), no run met the change already in place, and every shard has the tables
+     * {@code tablePrefix}1..N made by {@code CREATE TABLE ... AS SELECT}, each with its one row.
+     */
+    public void assertEachChangeLandedOnce(String tablePrefix, int versions) {
+        String cat = "`" + prefix + "_catalog`";
+        int tasks = schemas.size() * versions;
+        assertThat(count("SELECT COUNT(*) FROM " + cat + ".log"
+                + " WHERE state IN ('applied', 'already-applied')")).isEqualTo(tasks);
+        assertThat(count("SELECT COUNT(*) FROM (SELECT shardId, version FROM " + cat
+                + ".log WHERE state IN ('applied', 'already-applied') GROUP BY shardId, version) x")).isEqualTo(tasks);
+        assertThat(count("SELECT COUNT(*) FROM " + cat + ".log"
+                + " WHERE err LIKE '%already exists%'")).isZero();
+        try (Connection c = connect(null); Statement s = c.createStatement()) {
+            for (String schema : schemas) {
+                for (int v = 1; v <= versions; v++) {
+                    try (ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM `" + schema + "`." + tablePrefix + v)) {
+                        rs.next();
+                        assertThat(rs.getInt(1)).as(schema + "." + tablePrefix + v).isEqualTo(1);
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            throw new AssertionError("cannot read " + tablePrefix + " tables: " + e.getMessage(), e);
+        }
     }
 }

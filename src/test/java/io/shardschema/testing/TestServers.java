@@ -2,9 +2,14 @@ package io.shardschema.testing;
 
 import io.shardschema.embedded.MariaDbServer;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
+import java.util.stream.Stream;
 
 /**
  * Real MariaDB servers for tests, started by the tests: one shared server per test JVM (catalogs and shard schemas
@@ -19,9 +24,23 @@ public final class TestServers {
 
     public static synchronized MariaDbServer shared() {
         if (shared == null) {
+            removeEarlierRuns();
             shared = fresh("shared");
         }
         return shared;
+    }
+
+    /** Each server unpacks its own ~500 MB of binaries: the folders of earlier test runs (long dead) go first. */
+    private static void removeEarlierRuns() {
+        Path root = Path.of("target", "test-servers");
+        if (!Files.isDirectory(root)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(root)) {
+            all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** A new server of its own; the caller stops it. */
