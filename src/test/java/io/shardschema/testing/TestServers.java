@@ -19,12 +19,15 @@ import java.util.stream.Stream;
 public final class TestServers {
     private static MariaDbServer shared;
 
+    static {
+        removeEarlierRuns();
+    }
+
     private TestServers() {
     }
 
     public static synchronized MariaDbServer shared() {
         if (shared == null) {
-            removeEarlierRuns();
             shared = fresh("shared");
         }
         return shared;
