@@ -329,10 +329,7 @@ public final class Catalog implements AutoCloseable {
 
     /** Takes over the task whose heartbeat is oldest and older than {@code stallSeconds}: one atomic UPDATE. */
     public Optional<Lease> takeOverStalled(String token, int stallSeconds, Collection<String> excludedServers) {
-        String sql = "UPDATE shards SET task = ?, lastTaskHb = NOW() WHERE state = 'running'"
-                + " AND lastTaskHb < NOW() - INTERVAL ? SECOND" + notIn(excludedServers)
-                + " ORDER BY lastTaskHb LIMIT 1";
-        return claim(token, true, sql, ps -> {
+        return claim(token, true, takeOverSql(excludedServers.size()), ps -> {
             ps.setString(1, token);
             ps.setInt(2, stallSeconds);
             bindAll(ps, 3, excludedServers);
@@ -341,10 +338,7 @@ public final class Catalog implements AutoCloseable {
 
     /** Claims the next ready task (lowest version first) below {@code maxVersion}: one atomic UPDATE. */
     public Optional<Lease> claimNext(String token, int maxVersion, Collection<String> excludedServers) {
-        String sql = "UPDATE shards SET state = 'running', task = ?, lastTaskHb = NOW()"
-                + " WHERE state = 'ready' AND version < ? AND (retryAt IS NULL OR retryAt <= NOW())"
-                + notIn(excludedServers) + " ORDER BY state, version, shardId LIMIT 1";
-        return claim(token, false, sql, ps -> {
+        return claim(token, false, claimNextSql(excludedServers.size()), ps -> {
             ps.setString(1, token);
             ps.setInt(2, maxVersion);
             bindAll(ps, 3, excludedServers);
@@ -373,8 +367,22 @@ public final class Catalog implements AutoCloseable {
         });
     }
 
-    private static String notIn(Collection<String> values) {
-        return values.isEmpty() ? "" : " AND serverKey NOT IN (" + String.join(",", java.util.Collections.nCopies(values.size(), "?")) + ")";
+    /** The claim of a stalled task; walks the (state, lastTaskHb) index from the oldest heartbeat. */
+    static String takeOverSql(int excludedServers) {
+        return "UPDATE shards SET task = ?, lastTaskHb = NOW() WHERE state = 'running'"
+                + " AND lastTaskHb < NOW() - INTERVAL ? SECOND" + serverNotIn(excludedServers)
+                + " ORDER BY lastTaskHb LIMIT 1";
+    }
+
+    /** The claim of the next ready task; walks the (state, version) index, so it stays cheap at any fleet size. */
+    static String claimNextSql(int excludedServers) {
+        return "UPDATE shards SET state = 'running', task = ?, lastTaskHb = NOW()"
+                + " WHERE state = 'ready' AND version < ? AND (retryAt IS NULL OR retryAt <= NOW())"
+                + serverNotIn(excludedServers) + " ORDER BY state, version, shardId LIMIT 1";
+    }
+
+    private static String serverNotIn(int count) {
+        return count == 0 ? "" : " AND serverKey NOT IN (" + String.join(",", java.util.Collections.nCopies(count, "?")) + ")";
     }
 
     private static void bindAll(PreparedStatement ps, int from, Collection<String> values) throws SQLException {
