@@ -15,7 +15,7 @@ class EmbeddedDefaultTest {
 
     @Test
     void demoAndCommandsWorkOnTheEmbeddedDefault() throws IOException {
-        Path dir = Files.createDirectories(Path.of("target", "embedded-" + UUID.randomUUID().toString().substring(0, 6)))
+        Path dir = Files.createDirectories(Path.of("target", "test-servers", "embedded-" + UUID.randomUUID().toString().substring(0, 6)))
                 .toAbsolutePath();
         Path cfg = Files.writeString(dir.resolve("embedded.cnf"), "embeddedDir=" + dir.resolve("home") + "\n"
                 + "throttlingFile=" + dir.resolve("throttle") + "\nstopFile=" + dir.resolve("stop") + "\n");
