@@ -16,6 +16,7 @@ import java.time.Clock;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -36,6 +37,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Runner {
     private static final Logger log = LoggerFactory.getLogger(Runner.class);
     private static final long IDLE_POLL_MILLIS = 500;
+    private static final long STALL_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** Told about every finished task (the progress bar listens). */
     public interface Listener {
@@ -68,6 +70,8 @@ public final class Runner {
     private final CatalogTimer timer = new CatalogTimer();
     private final AtomicInteger[] outcomes = new AtomicInteger[TaskWorker.Outcome.values().length];
     private int takeovers;
+    /** When the dispatcher next looks for stalled tasks (System.nanoTime); dispatcher thread only. */
+    private long nextStallCheck = System.nanoTime();
 
     public Runner(Catalog catalog, Config config, int workers, boolean follow, Listener listener, Clock clock) {
         this.catalog = catalog;
@@ -173,7 +177,7 @@ public final class Runner {
         while (inFlight.size() < limit) {
             excluded.addAll(locallyFull(budget));
             String token = name + "#" + claimSeq.incrementAndGet();
-            Lease lease = timer.time(() -> catalog.takeOverStalled(token, config.stallSeconds(), locallyFull(budget))
+            Lease lease = timer.time(() -> takeOverStalled(token, budget)
                     .orElseGet(() -> maxVersion == 0 ? null
                             : catalog.claimNext(token, maxVersion, excluded).orElse(null)));
             if (lease == null) {
@@ -196,6 +200,22 @@ public final class Runner {
             any = true;
         }
         return any;
+    }
+
+    /**
+     * Takes over a stalled task, looking at most once a second while none is found: a stall shows only after
+     * stallSeconds, and the look is an UPDATE that would otherwise run before every claim.
+     */
+    private Optional<Lease> takeOverStalled(String token, int budget) {
+        long now = System.nanoTime();
+        if (now - nextStallCheck < 0) {
+            return Optional.empty();
+        }
+        Optional<Lease> lease = catalog.takeOverStalled(token, config.stallSeconds(), locallyFull(budget));
+        if (lease.isEmpty()) {
+            nextStallCheck = now + STALL_CHECK_NANOS;
+        }
+        return lease;
     }
 
     private Set<String> locallyFull(int budget) {

@@ -17,6 +17,7 @@ import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
@@ -62,7 +63,9 @@ final class TaskWorker {
         try (Connection c = shards.connect(lease.shardDsn(), lease.schemaName())) {
             String schema = c.getCatalog();
             String tableNow = TableDefinition.read(c, schema, version.tableName());
-            var before = timer.time(() -> catalog.uncertainTableBefore(lease.shardId(), version.number(), run));
+            // Run 1 has no earlier run whose outcome could be uncertain: no need to ask the catalog.
+            var before = run == 1 ? Optional.<String>empty()
+                    : timer.time(() -> catalog.uncertainTableBefore(lease.shardId(), version.number(), run));
             if (before.isPresent() && !before.get().equals(tableNow)) {
                 // An interrupted run landed the change before its outcome was recorded: record it, never re-apply.
                 validate(c, version);
