@@ -37,7 +37,7 @@ final class ShardTarget {
 
     /** Connects as a runner would (password from the DSN, defaultsFile or the catalog DSN). */
     static Connection connect(Context context, Dsn dsn) {
-        Dsn effective = dsn.hasPassword() ? dsn : new ShardConnections(context.config(), context.catalogDsn(), 1)
+        Dsn effective = dsn.password() != null ? dsn : new ShardConnections(context.config(), context.catalogDsn(), 1)
                 .effective(dsn.toGoForm(false), dsn.database());
         return DataSources.connect(effective.withDatabase(null));
     }

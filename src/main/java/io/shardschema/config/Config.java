@@ -106,9 +106,13 @@ public final class Config {
             String where = file + " line " + (i + 1);
             int eq = line.indexOf('=');
             if (eq <= 0) {
-                throw ShardSchemaException.usage(where + ": expected key=value, found '" + firstWord(line) + "...'");
+                throw ShardSchemaException.usage(where + ": expected key=value");
             }
             String key = line.substring(0, eq).strip();
+            if (!key.matches("[A-Za-z]+")) {
+                // Not a key at all (perhaps a pasted DSN): say so without echoing it, it may hold a password.
+                throw ShardSchemaException.usage(where + ": expected key=value with a key of letters only");
+            }
             if (!DEFAULTS.containsKey(key)) {
                 throw ShardSchemaException.usage(where + ": unknown key '" + key + "'; known keys: "
                         + String.join(", ", DEFAULTS.keySet()));
@@ -116,15 +120,6 @@ public final class Config {
             v.put(key, unquote(where, line.substring(eq + 1).strip()));
         }
         return new Config(v, file);
-    }
-
-    private static String firstWord(String line) {
-        // Never echo a whole bad line: it may hold a password.
-        int end = 0;
-        while (end < line.length() && end < 20 && !Character.isWhitespace(line.charAt(end)) && line.charAt(end) != ':') {
-            end++;
-        }
-        return line.substring(0, end);
     }
 
     private static String unquote(String where, String value) {
@@ -153,9 +148,10 @@ public final class Config {
                 throw badValue("portOverride", "a port in 1..65535");
             }
         }
-        if (stallSeconds() <= heartbeatSeconds()) {
+        // One late heartbeat must not look like a dead runner: leave room for a few.
+        if (stallSeconds() < 3 * heartbeatSeconds()) {
             throw ShardSchemaException.usage(origin() + "stallSeconds (" + stallSeconds()
-                    + ") must be larger than heartbeatSeconds (" + heartbeatSeconds() + ")");
+                    + ") must be at least 3 times heartbeatSeconds (" + heartbeatSeconds() + ")");
         }
     }
 

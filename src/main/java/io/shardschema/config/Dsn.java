@@ -19,7 +19,6 @@ import java.util.regex.Pattern;
  */
 public final class Dsn {
     public static final int DEFAULT_PORT = 3306;
-    private static final Pattern GO_ADDRESS = Pattern.compile("(tcp|unix)\\((.*)\\)");
     private static final Pattern JDBC = Pattern.compile("jdbc:(mariadb|mysql)://([^/?]*)(?:/([^?]*))?(?:\\?(.*))?",
             Pattern.CASE_INSENSITIVE);
     private static final String FORMS = "expected user:password@tcp(host:port)/database, user@unix(/path/to.sock)/database"
@@ -58,47 +57,48 @@ public final class Dsn {
     }
 
     private static Dsn parseGo(String dsn) {
-        int query = dsn.indexOf('?');
-        String beforeQuery = query < 0 ? dsn : dsn.substring(0, query);
-        int slash = beforeQuery.lastIndexOf('/');
-        // The path of unix(/path) holds slashes too: the database slash is the one after the closing parenthesis.
-        int close = beforeQuery.lastIndexOf(')');
-        if (slash < 0 || slash < close) {
-            throw malformed(dsn, "no '/database' part");
+        // The credentials end at the '@' that starts the address; the password may hold '@', '(', '/' or '?'.
+        int at = Math.max(dsn.lastIndexOf("@tcp("), dsn.lastIndexOf("@unix("));
+        if (at < 0 && !dsn.startsWith("tcp(") && !dsn.startsWith("unix(")) {
+            at = dsn.lastIndexOf('@');
         }
-        String database = beforeQuery.substring(slash + 1);
-        String front = beforeQuery.substring(0, slash);
-        int at = front.lastIndexOf('@', close < 0 ? front.length() - 1 : front.indexOf('('));
-        String credentials = at < 0 ? "" : front.substring(0, at);
-        String address = at < 0 ? front : front.substring(at + 1);
-        String user = credentials;
-        String password = null;
-        int colon = credentials.indexOf(':');
-        if (colon >= 0) {
-            user = credentials.substring(0, colon);
-            password = credentials.substring(colon + 1);
-        }
+        String credentials = at < 0 ? "" : dsn.substring(0, at);
+        String rest = dsn.substring(at + 1);
         String host = "127.0.0.1";
         int port = DEFAULT_PORT;
         String socket = null;
-        if (!address.isEmpty()) {
-            Matcher m = GO_ADDRESS.matcher(address);
-            if (!m.matches()) {
-                throw malformed(dsn, "address '" + address + "' is not tcp(host:port) or unix(/path)");
+        if (!rest.startsWith("/")) {
+            int close = rest.indexOf(')');
+            int open = rest.indexOf('(');
+            if (open < 0 || close < open) {
+                throw malformed(dsn, "expected tcp(host:port) or unix(/path) after '@'");
             }
-            if (m.group(1).equals("unix")) {
-                socket = m.group(2);
-                if (socket.isEmpty()) {
+            String protocol = rest.substring(0, open);
+            String address = rest.substring(open + 1, close);
+            if (protocol.equals("unix")) {
+                if (address.isEmpty()) {
                     throw malformed(dsn, "unix() needs a socket path");
                 }
+                socket = address;
                 host = "localhost";
-            } else {
-                String[] hostPort = splitHostPort(dsn, m.group(2));
+            } else if (protocol.equals("tcp")) {
+                String[] hostPort = splitHostPort(dsn, address);
                 host = hostPort[0];
                 port = hostPort[1] == null ? DEFAULT_PORT : parsePort(dsn, hostPort[1]);
+            } else {
+                throw malformed(dsn, "protocol '" + protocol + "' is not tcp or unix");
             }
+            rest = rest.substring(close + 1);
         }
-        Map<String, String> params = parseQuery(dsn, query < 0 ? null : dsn.substring(query + 1));
+        if (!rest.startsWith("/")) {
+            throw malformed(dsn, "no '/database' part after the address");
+        }
+        int query = rest.indexOf('?');
+        String database = query < 0 ? rest.substring(1) : rest.substring(1, query);
+        Map<String, String> params = parseQuery(dsn, query < 0 ? null : rest.substring(query + 1));
+        int colon = credentials.indexOf(':');
+        String user = colon < 0 ? credentials : credentials.substring(0, colon);
+        String password = colon < 0 ? null : credentials.substring(colon + 1);
         return new Dsn(user, password, host, port, socket, database, params);
     }
 
@@ -106,6 +106,9 @@ public final class Dsn {
         Matcher m = JDBC.matcher(dsn);
         if (!m.matches()) {
             throw malformed(dsn, "not a jdbc:mariadb:// or jdbc:mysql:// URL");
+        }
+        if (m.group(2).contains("@")) {
+            throw malformed(dsn, "put user and password in ?user=...&password=..., not before the host");
         }
         String[] hostPort = splitHostPort(dsn, m.group(2));
         int port = hostPort[1] == null ? DEFAULT_PORT : parsePort(dsn, hostPort[1]);
@@ -165,13 +168,18 @@ public final class Dsn {
             if (eq <= 0) {
                 throw malformed(dsn, "option '" + maskIfSecret(pair) + "' is not key=value");
             }
-            params.put(decode(pair.substring(0, eq)), decode(pair.substring(eq + 1)));
+            try {
+                params.put(decode(pair.substring(0, eq)), decode(pair.substring(eq + 1)));
+            } catch (IllegalArgumentException e) {
+                throw malformed(dsn, "option '" + maskIfSecret(pair) + "' has a bad %-escape");
+            }
         }
         return params;
     }
 
+    /** Percent-decoding only: a '+' stays a '+' (it is common in passwords and paths). */
     private static String decode(String s) {
-        return URLDecoder.decode(s, StandardCharsets.UTF_8);
+        return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 
     private static String maskIfSecret(String pair) {
@@ -184,12 +192,15 @@ public final class Dsn {
 
     /** The DSN text with anything that may be a password replaced by ***; safe for messages. */
     public static String mask(String dsn) {
-        String masked = dsn.replaceAll("(?i)((?:password|keyStorePassword|trustStorePassword)=)[^&]*", "$1***");
+        String masked = dsn.replaceAll("(?i)([a-z]*password=)[^&]*", "$1***");
         if (masked.regionMatches(true, 0, "jdbc:", 0, 5)) {
-            return masked;
+            // user:password@ before the host is refused by parse, but must not show in its message either.
+            return masked.replaceAll("//[^/?]*@", "//***@");
         }
-        int paren = masked.indexOf('(');
-        int at = masked.lastIndexOf('@', paren < 0 ? masked.length() - 1 : paren);
+        int at = Math.max(masked.lastIndexOf("@tcp("), masked.lastIndexOf("@unix("));
+        if (at < 0) {
+            at = masked.lastIndexOf('@');
+        }
         int colon = masked.indexOf(':');
         if (at > 0 && colon >= 0 && colon < at) {
             return masked.substring(0, colon + 1) + "***" + masked.substring(at);
@@ -206,7 +217,7 @@ public final class Dsn {
     }
 
     public boolean hasPassword() {
-        return password != null;
+        return password != null || params.keySet().stream().anyMatch(k -> k.toLowerCase(Locale.ROOT).contains("password"));
     }
 
     public String host() {
@@ -238,8 +249,11 @@ public final class Dsn {
         return new Dsn(user, password, host, port, socket, db, params);
     }
 
+    /** The same DSN with no secret: no password, and no option whose name holds "password". */
     public Dsn withoutPassword() {
-        return new Dsn(user, null, host, port, socket, database, params);
+        Map<String, String> kept = new LinkedHashMap<>(params);
+        kept.keySet().removeIf(k -> k.toLowerCase(Locale.ROOT).contains("password"));
+        return new Dsn(user, null, host, port, socket, database, kept);
     }
 
     public Dsn withCredentials(String newUser, String newPassword) {

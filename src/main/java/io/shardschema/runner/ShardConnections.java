@@ -37,7 +37,7 @@ public final class ShardConnections implements AutoCloseable {
         Dsn dsn = Dsn.parse(storedDsn)
                 .withServer(config.hostOverride().orElse(null), config.portOverride().orElse(null))
                 .withDatabase(config.databaseOverride().orElse(schemaName));
-        if (dsn.hasPassword()) {
+        if (dsn.password() != null) {
             return dsn;
         }
         String user = dsn.user() != null ? dsn.user() : options.flatMap(OptionFile::user).orElse(null);

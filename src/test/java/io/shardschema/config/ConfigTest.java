@@ -52,7 +52,9 @@ class ConfigTest {
         });
         Path badNumber = write("workers=many\n");
         assertThatThrownBy(() -> Config.load(badNumber)).hasMessageContaining("workers");
-        Path stall = write("heartbeatSeconds=10\nstallSeconds=5\n");
+        Path pasted = write("skeema:hunter2@tcp(10.0.3.87:3306)/shardschema?tls=true\n");
+        assertThatThrownBy(() -> Config.load(pasted)).hasMessageContaining("line 1").hasMessageNotContaining("hunter2");
+        Path stall = write("heartbeatSeconds=10\nstallSeconds=20\n");
         assertThatThrownBy(() -> Config.load(stall)).hasMessageContaining("stallSeconds");
     }
 

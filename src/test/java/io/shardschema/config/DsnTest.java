@@ -82,4 +82,31 @@ class DsnTest {
                     });
         }
     }
+
+    @Test
+    void passwordsMayHoldAnyCharacterAndNeverLeak() {
+        Dsn d = Dsn.parse("app:pa(ss@w/o?rd)@tcp(db1:3306)/cat?tls=false");
+        assertThat(d.password()).isEqualTo("pa(ss@w/o?rd)");
+        assertThat(d.host()).isEqualTo("db1");
+        assertThat(d.database()).isEqualTo("cat");
+        assertThat(d.params()).containsEntry("tls", "false");
+        assertThat(Dsn.parse("u:a+b%@/d").password()).isEqualTo("a+b%");
+        assertThat(Dsn.parse("u:p@unix(/run/my.sock)/d").socket()).isEqualTo("/run/my.sock");
+        for (String bad : new String[]{"app:pa(ss@tcp(db1:x)/cat", "jdbc:mariadb://app:topsecret@db1:3306/cat",
+                "jdbc:mysql://app:topsecret@db1/cat", "jdbc:mariadb://db1/cat?user=u&password=50%off"}) {
+            assertThatThrownBy(() -> Dsn.parse(bad)).as(bad).isInstanceOfSatisfying(ShardSchemaException.class, e -> {
+                assertThat(e.exitCode()).isEqualTo(ShardSchemaException.USAGE);
+                assertThat(e.getMessage()).doesNotContain("topsecret").doesNotContain("pa(ss").doesNotContain("50%off");
+            });
+        }
+    }
+
+    @Test
+    void storedFormDropsEverySecret() {
+        Dsn d = Dsn.parse("u:pw@tcp(h:1)/d?password=pw2&keyStorePassword=ks&tls=true");
+        assertThat(d.hasPassword()).isTrue();
+        Dsn stored = d.withoutPassword();
+        assertThat(stored.hasPassword()).isFalse();
+        assertThat(stored.toGoForm(true)).isEqualTo("u@tcp(h:1)/d?tls=true");
+    }
 }
