@@ -31,6 +31,9 @@ public final class Catalog implements AutoCloseable {
 
     private static final int DEADLOCK = 1213;
     private static final int LOCK_WAIT_TIMEOUT = 1205;
+    private static final int DUPLICATE_KEY = 1062;
+    /** Longer than any catalog query takes; short enough that a vanished catalog is noticed before a stall. */
+    private static final int SOCKET_TIMEOUT_MILLIS = 30_000;
 
     private final HikariDataSource ds;
     private final Dsn dsn;
@@ -45,15 +48,17 @@ public final class Catalog implements AutoCloseable {
         if (dsn.database() == null) {
             throw ShardSchemaException.usage("dbDSN " + dsn + " names no database; add /catalogname");
         }
-        HikariDataSource ds = DataSources.pool("catalog", dsn, poolSize, true);
+        HikariDataSource ds = DataSources.catalogPool(dsn, poolSize, SOCKET_TIMEOUT_MILLIS);
         Catalog catalog = new Catalog(ds, dsn);
         try (Connection c = ds.getConnection()) {
             int layout = CatalogLayout.layout(c);
             if (layout != CatalogLayout.CURRENT) {
                 ds.close();
-                throw ShardSchemaException.error("catalog " + dsn + (layout == 0 ? " is not initialised"
-                        : " has layout " + layout + ", this build needs " + CatalogLayout.CURRENT)
-                        + "; run `shardschema init`");
+                throw ShardSchemaException.error("catalog " + dsn + (layout == 0 ? " is not initialised; run `shardschema init`"
+                        : layout < CatalogLayout.CURRENT ? " has layout " + layout + ", this build needs "
+                        + CatalogLayout.CURRENT + "; run `shardschema init` to upgrade it"
+                        : " has layout " + layout + ", newer than this build's " + CatalogLayout.CURRENT
+                        + "; use a newer shardschema"));
             }
         } catch (SQLException e) {
             ds.close();
@@ -77,56 +82,57 @@ public final class Catalog implements AutoCloseable {
     public long addShard(String schemaName, Dsn shardDsn) {
         requireNoPassword(shardDsn);
         return sql(c -> {
-            if (findShard(c, schemaName, shardDsn.serverKey()).isPresent()) {
-                throw ShardSchemaException.usage("schema " + schemaName + " on " + shardDsn.serverKey()
-                        + " is already registered as shard " + findShard(c, schemaName, shardDsn.serverKey()).get());
-            }
-            try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO shards (schemaName, shardDSN, serverKey, task, lastTaskHb) VALUES (?, ?, ?, NULL, NULL)",
-                    Statement.RETURN_GENERATED_KEYS)) {
-                ps.setString(1, schemaName);
-                ps.setString(2, shardDsn.withDatabase(schemaName).toGoForm(false));
-                ps.setString(3, shardDsn.serverKey());
+            try (PreparedStatement ps = c.prepareStatement(INSERT_SHARD, Statement.RETURN_GENERATED_KEYS)) {
+                bindShard(ps, schemaName, shardDsn);
                 ps.executeUpdate();
                 try (ResultSet rs = ps.getGeneratedKeys()) {
                     rs.next();
                     return rs.getLong(1);
                 }
+            } catch (SQLException e) {
+                if (e.getErrorCode() == DUPLICATE_KEY) {
+                    throw ShardSchemaException.usage("schema " + schemaName + " on " + shardDsn.serverKey()
+                            + " is already registered as shard " + findShard(c, schemaName, shardDsn.serverKey()).orElse(0L));
+                }
+                throw e;
             }
         });
     }
 
-    /** Registers many schemas of one server in one batched transaction, skipping those already registered. */
+    private static final String INSERT_SHARD =
+            "INSERT INTO shards (schemaName, shardDSN, serverKey, task, lastTaskHb) VALUES (?, ?, ?, NULL, NULL)";
+
+    private static void bindShard(PreparedStatement ps, String schemaName, Dsn serverDsn) throws SQLException {
+        ps.setString(1, schemaName);
+        ps.setString(2, serverDsn.withDatabase(schemaName).toGoForm(false));
+        ps.setString(3, serverDsn.serverKey());
+    }
+
+    /** Registers many schemas of one server in one batch; schemas already registered there are skipped. */
     public int addShards(List<String> schemaNames, Dsn serverDsn) {
         requireNoPassword(serverDsn);
-        return sql(c -> {
-            Set<String> existing = new HashSet<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT schemaName FROM shards WHERE serverKey = ?")) {
-                ps.setString(1, serverDsn.serverKey());
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        existing.add(rs.getString(1));
-                    }
+        return sql(c -> inTransaction(c, () -> {
+            int before = shardsOn(c, serverDsn.serverKey());
+            try (PreparedStatement ps = c.prepareStatement(INSERT_SHARD.replace("INSERT", "INSERT IGNORE"))) {
+                for (String schema : schemaNames) {
+                    bindShard(ps, schema, serverDsn);
+                    ps.addBatch();
                 }
+                ps.executeBatch();
             }
-            return inTransaction(c, () -> {
-                int added = 0;
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO shards (schemaName, shardDSN, serverKey,"
-                        + " task, lastTaskHb) VALUES (?, ?, ?, NULL, NULL)")) {
-                    for (String schema : schemaNames) {
-                        if (existing.add(schema)) {
-                            ps.setString(1, schema);
-                            ps.setString(2, serverDsn.withDatabase(schema).toGoForm(false));
-                            ps.setString(3, serverDsn.serverKey());
-                            ps.addBatch();
-                            added++;
-                        }
-                    }
-                    ps.executeBatch();
-                }
-                return added;
-            });
-        });
+            // Bulk batches report no per-row counts, so count what is there now.
+            return shardsOn(c, serverDsn.serverKey()) - before;
+        }));
+    }
+
+    private static int shardsOn(Connection c, String serverKey) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM shards WHERE serverKey = ?")) {
+            ps.setString(1, serverKey);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
     }
 
     private static void requireNoPassword(Dsn dsn) {
@@ -178,15 +184,16 @@ public final class Catalog implements AutoCloseable {
     public void removeShard(long id) {
         Shard shard = requireShard(id);
         if (shard.state().equals("running")) {
-            throw ShardSchemaException.error("shard " + id + " is being worked by " + shard.task()
-                    + "; wait for the task to finish (or stop the runner) before removing it");
+            throw new ShardSchemaException(ShardSchemaException.REFUSED, "shard " + id + " is being worked by "
+                    + shard.task() + "; wait for the task to finish (or stop the runner) before removing it");
         }
         sql(c -> inTransaction(c, () -> {
             try (PreparedStatement del = c.prepareStatement("DELETE FROM shards WHERE shardId = ? AND state <> 'running'");
                  PreparedStatement log = c.prepareStatement("DELETE FROM log WHERE shardId = ?")) {
                 del.setLong(1, id);
                 if (del.executeUpdate() == 0) {
-                    throw ShardSchemaException.error("shard " + id + " was claimed by a runner meanwhile; try again later");
+                    throw new ShardSchemaException(ShardSchemaException.REFUSED, "shard " + id
+                            + " was claimed by a runner meanwhile; try again later");
                 }
                 log.setLong(1, id);
                 log.executeUpdate();
@@ -361,7 +368,7 @@ public final class Catalog implements AutoCloseable {
                     }
                     Shard s = shard(rs);
                     return Optional.of(new Lease(token, s.id(), s.schemaName(), s.dsn(), s.serverKey(), s.version(),
-                            s.attempts(), takeover));
+                            nextVersion(c, s.version()), s.attempts(), takeover));
                 }
             }
         });
@@ -381,6 +388,17 @@ public final class Catalog implements AutoCloseable {
                 + serverNotIn(excludedServers) + " ORDER BY state, version, shardId LIMIT 1";
     }
 
+    /** The version after {@code version}: the numbers may have gaps (a deleted version, Galera's increments). */
+    private static int nextVersion(Connection c, int version) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT MIN(version) FROM versions WHERE version > ?")) {
+            ps.setInt(1, version);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
     private static String serverNotIn(int count) {
         return count == 0 ? "" : " AND serverKey NOT IN (" + String.join(",", java.util.Collections.nCopies(count, "?")) + ")";
     }
@@ -392,12 +410,11 @@ public final class Catalog implements AutoCloseable {
         }
     }
 
-    /** Gives a claimed task back untouched (used when a claim overshot a server's budget). */
+    /** Gives a fresh claim back untouched (used when it overshot a server's budget). */
     public void release(Lease lease) {
         sql(c -> {
-            try (PreparedStatement ps = c.prepareStatement(lease.takeover()
-                    ? "UPDATE shards SET lastTaskHb = NOW() - INTERVAL 1 DAY WHERE shardId = ? AND task = ?"
-                    : "UPDATE shards SET state = 'ready', task = NULL WHERE shardId = ? AND task = ?")) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE shards SET state = 'ready', task = NULL WHERE shardId = ? AND task = ?")) {
                 ps.setLong(1, lease.shardId());
                 ps.setString(2, lease.token());
                 return ps.executeUpdate();
@@ -412,19 +429,37 @@ public final class Catalog implements AutoCloseable {
                     "UPDATE shards SET lastTaskHb = NOW() WHERE shardId = ? AND task = ? AND state = 'running'")) {
                 ps.setLong(1, lease.shardId());
                 ps.setString(2, lease.token());
-                // MariaDB reports rows changed, not matched: an update within the same second changes nothing.
-                return ps.executeUpdate() > 0 || holds(c, lease);
+                return ps.executeUpdate() > 0;
             }
         });
     }
 
-    private static boolean holds(Connection c, Lease lease) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM shards WHERE shardId = ? AND task = ? AND state = 'running'")) {
+    /**
+     * Locks the shard row while the lease is ours, refreshing its heartbeat: the fence in front of every write
+     * that starts or executes a run. False when another runner holds the task now.
+     */
+    private static boolean lockLease(Connection c, Lease lease) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM shards WHERE shardId = ? AND task = ?"
+                + " AND state = 'running' FOR UPDATE")) {
             ps.setLong(1, lease.shardId());
             ps.setString(2, lease.token());
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
+                if (!rs.next()) {
+                    return false;
+                }
             }
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE shards SET lastTaskHb = NOW() WHERE shardId = ?")) {
+            ps.setLong(1, lease.shardId());
+            ps.executeUpdate();
+        }
+        return true;
+    }
+
+    /** Thrown when a write finds that the task's lease now belongs to another runner. */
+    public static final class LeaseLost extends RuntimeException {
+        public LeaseLost(String message) {
+            super(message);
         }
     }
 
@@ -449,7 +484,10 @@ public final class Catalog implements AutoCloseable {
      * heartbeating, is closed as stalled first.
      */
     public int startRun(Lease lease, String runner, String message) {
-        return sql(c -> {
+        return sql(c -> inTransaction(c, () -> {
+            if (!lockLease(c, lease)) {
+                throw new LeaseLost("another runner took the task over before its run started");
+            }
             if (lease.takeover()) {
                 try (PreparedStatement ps = c.prepareStatement("UPDATE log SET state = ?, finishedAt = NOW(3),"
                         + " message = CONCAT(COALESCE(message, ''), ?) WHERE shardId = ? AND version = ? AND state = ?")) {
@@ -472,8 +510,14 @@ public final class Catalog implements AutoCloseable {
                 }
             }
             if (run > 255) {
-                throw ShardSchemaException.error("shard " + lease.shardId() + " has used all 255 runs of version "
-                        + lease.targetVersion());
+                // log.run is a tinyint: a task that stalled this often needs a DBA, not another run.
+                try (PreparedStatement ps = c.prepareStatement(
+                        "UPDATE shards SET state = 'failed', task = NULL WHERE shardId = ? AND task = ?")) {
+                    ps.setLong(1, lease.shardId());
+                    ps.setString(2, lease.token());
+                    ps.executeUpdate();
+                }
+                throw new LeaseLost("all 255 runs of version " + lease.targetVersion() + " are used; shard marked failed");
             }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO log (shardId, version, run, state, runner,"
                     + " message, startedAt) VALUES (?, ?, ?, ?, ?, ?, NOW(3))")) {
@@ -486,46 +530,58 @@ public final class Catalog implements AutoCloseable {
                 ps.executeUpdate();
             }
             return run;
-        });
+        }));
+    }
+
+    /** An earlier run whose outcome is unknown: what it executed, on which shard connection, and the table before. */
+    public record UncertainRun(int run, String executed, String tableBefore, Long shardConnection) {
     }
 
     /**
-     * The table definition recorded before the latest earlier run that started executing, when that run's
-     * outcome is unknown (stalled or connection lost): the change may have landed, and this tells whether.
+     * The latest earlier run that started executing, when its outcome is unknown (its runner stalled, the connection
+     * broke, or a failure came after the change ran): the change may have landed, and its record tells whether.
      */
-    public Optional<String> uncertainTableBefore(long shardId, int version, int currentRun) {
+    public Optional<UncertainRun> uncertainRun(long shardId, int version, int currentRun) {
         return sql(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT state, tableBefore FROM log WHERE shardId = ?"
-                    + " AND version = ? AND run < ? AND tableBefore IS NOT NULL ORDER BY run DESC LIMIT 1")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT state, run, executed, tableBefore, shardConnection"
+                    + " FROM log WHERE shardId = ? AND version = ? AND run < ? AND tableBefore IS NOT NULL"
+                    + " ORDER BY run DESC LIMIT 1")) {
                 ps.setLong(1, shardId);
                 ps.setInt(2, version);
                 ps.setInt(3, currentRun);
                 try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
+                    if (!rs.next() || rs.getString(1).equals(Run.FAILED)) {
                         return Optional.empty();
                     }
-                    String state = rs.getString(1);
-                    boolean uncertain = state.equals(Run.STALLED) || state.equals(Run.UNKNOWN) || state.equals(Run.RUNNING)
-                            || state.equals(Run.INVALID);
-                    return uncertain ? Optional.of(rs.getString(2)) : Optional.empty();
+                    long connection = rs.getLong(5);
+                    return Optional.of(new UncertainRun(rs.getInt(2), rs.getString(3), rs.getString(4),
+                            rs.wasNull() ? null : connection));
                 }
             }
         });
     }
 
-    /** Written before the change executes, so a takeover knows what was run and what the table looked like. */
-    public void recordExecuting(Lease lease, int run, String executed, String tableBefore) {
-        sql(c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE log SET executed = ?, tableBefore = ?"
-                    + " WHERE shardId = ? AND version = ? AND run = ?")) {
+    /**
+     * Written, under the lease, right before the change executes, so that a later run knows what was run, on which
+     * connection, and what the table looked like. False (and nothing written) when the lease is no longer ours.
+     */
+    public boolean recordExecuting(Lease lease, int run, String executed, String tableBefore, long shardConnection) {
+        return sql(c -> inTransaction(c, () -> {
+            if (!lockLease(c, lease)) {
+                return false;
+            }
+            try (PreparedStatement ps = c.prepareStatement("UPDATE log SET executed = ?, tableBefore = ?,"
+                    + " shardConnection = ? WHERE shardId = ? AND version = ? AND run = ?")) {
                 ps.setString(1, executed);
                 ps.setString(2, tableBefore);
-                ps.setLong(3, lease.shardId());
-                ps.setInt(4, lease.targetVersion());
-                ps.setInt(5, run);
-                return ps.executeUpdate();
+                ps.setLong(3, shardConnection);
+                ps.setLong(4, lease.shardId());
+                ps.setInt(5, lease.targetVersion());
+                ps.setInt(6, run);
+                ps.executeUpdate();
             }
-        });
+            return true;
+        }));
     }
 
     /**
@@ -540,6 +596,8 @@ public final class Catalog implements AutoCloseable {
                 ps.setLong(2, lease.shardId());
                 ps.setString(3, lease.token());
                 if (ps.executeUpdate() == 0) {
+                    // The change is in place all the same: say so, so the holder's check finds it landed.
+                    updateRun(c, lease, run, Run.UNKNOWN, message + "; the lease was lost meanwhile", output, null);
                     return false;
                 }
             }
@@ -555,8 +613,8 @@ public final class Catalog implements AutoCloseable {
     public String finishFailed(Lease lease, int run, String state, String message, String output, String err,
                                int maxRuns, int retryDelaySeconds) {
         return sql(c -> inTransaction(c, () -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE shards SET attempts = attempts + 1, task = NULL,"
-                    + " state = IF(attempts >= ?, 'failed', 'ready'), retryAt = NOW() + INTERVAL ? SECOND"
+            try (PreparedStatement ps = c.prepareStatement("UPDATE shards SET state = IF(attempts + 1 >= ?, 'failed', 'ready'),"
+                    + " attempts = attempts + 1, task = NULL, retryAt = NOW() + INTERVAL ? SECOND"
                     + " WHERE shardId = ? AND task = ? AND state = 'running'")) {
                 ps.setInt(1, maxRuns);
                 ps.setInt(2, retryDelaySeconds);
@@ -626,22 +684,19 @@ public final class Catalog implements AutoCloseable {
 
     // ---- status -------------------------------------------------------------------------------------------
 
-    /** Shard counts grouped by (version, state), with how many running ones are stalled: one aggregate query. */
-    public record StateCount(int version, String state, int shards, int stalled) {
+    /** Shard counts grouped by (version, state): one aggregate query. */
+    public record StateCount(int version, String state, int shards) {
     }
 
-    public List<StateCount> stateCounts(int stallSeconds) {
+    public List<StateCount> stateCounts() {
         return sql(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT version, state, COUNT(*),"
-                    + " SUM(state = 'running' AND lastTaskHb < NOW() - INTERVAL ? SECOND) FROM shards GROUP BY version, state")) {
-                ps.setInt(1, stallSeconds);
-                try (ResultSet rs = ps.executeQuery()) {
-                    List<StateCount> out = new ArrayList<>();
-                    while (rs.next()) {
-                        out.add(new StateCount(rs.getInt(1), rs.getString(2), rs.getInt(3), rs.getInt(4)));
-                    }
-                    return out;
+            try (Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT version, state, COUNT(*) FROM shards GROUP BY version, state")) {
+                List<StateCount> out = new ArrayList<>();
+                while (rs.next()) {
+                    out.add(new StateCount(rs.getInt(1), rs.getString(2), rs.getInt(3)));
                 }
+                return out;
             }
         });
     }

@@ -158,6 +158,10 @@ public final class CatalogLayout {
 
     private static void taskState(Connection c) throws SQLException {
         try (Statement s = c.createStatement()) {
+            // Table definitions, errors and statements may hold any character: latin1 would mangle them.
+            for (String table : List.of("shards", "versions", "log")) {
+                s.execute("ALTER TABLE " + Sql.quote(table) + " CONVERT TO CHARACTER SET utf8mb4");
+            }
             s.execute("ALTER TABLE `versions` MODIFY `tableName` varchar(64) NOT NULL,"
                     + " MODIFY `command` mediumtext NOT NULL");
         }
@@ -171,21 +175,23 @@ public final class CatalogLayout {
         addIndex(c, "shards", "idx_claim", "(`state`,`version`)");
         addIndex(c, "shards", "idx_state_server", "(`state`,`serverKey`)");
         addIndex(c, "shards", "idx_state_hb", "(`state`,`lastTaskHb`)");
-        addIndex(c, "shards", "idx_schema_server", "(`schemaName`,`serverKey`)");
 
         addColumn(c, "log", "state", "varchar(16) NOT NULL DEFAULT ''");
         addColumn(c, "log", "runner", "varchar(100) NULL");
         addColumn(c, "log", "executed", "mediumtext NULL");
         addColumn(c, "log", "tableBefore", "mediumtext NULL");
+        addColumn(c, "log", "shardConnection", "bigint unsigned NULL");
         addColumn(c, "log", "startedAt", "timestamp(3) NULL DEFAULT NULL");
         addColumn(c, "log", "finishedAt", "timestamp(3) NULL DEFAULT NULL");
 
         // Rows of the original layout: a task that was set meant a runner was working it; it is now a lease
         // that will be taken over once its heartbeat is older than the stall timeout.
         try (Statement s = c.createStatement()) {
-            s.executeUpdate("UPDATE `shards` SET `state` = 'running' WHERE `task` IS NOT NULL AND `state` = 'ready'");
+            s.executeUpdate("UPDATE `shards` SET `state` = 'running', `lastTaskHb` = COALESCE(`lastTaskHb`, FROM_UNIXTIME(1))"
+                    + " WHERE `task` IS NOT NULL AND `state` = 'ready'");
         }
         backfillServerKeys(c);
+        uniqueShards(c);
     }
 
     private static void backfillServerKeys(Connection c) throws SQLException {
@@ -212,6 +218,26 @@ public final class CatalogLayout {
             }
             ps.executeBatch();
         }
+    }
+
+    /** One row per schema and server: two rows would mean two runners applying each change to one schema. */
+    private static void uniqueShards(Connection c) throws SQLException {
+        if (exists(c, "STATISTICS", "INDEX_NAME", "shards", "uniq_server_schema")) {
+            return;
+        }
+        List<String> duplicates = new ArrayList<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT serverKey, schemaName,"
+                + " GROUP_CONCAT(shardId ORDER BY shardId) FROM shards GROUP BY serverKey, schemaName HAVING COUNT(*) > 1")) {
+            while (rs.next()) {
+                duplicates.add(rs.getString(2) + " on " + rs.getString(1) + " (shards " + rs.getString(3) + ")");
+            }
+        }
+        if (!duplicates.isEmpty()) {
+            throw ShardSchemaException.error("these schemas are registered more than once: " + String.join("; ", duplicates)
+                    + ". Remove the extra rows (`shardschema shard remove ID` after init, or DELETE FROM shards) and run"
+                    + " init again");
+        }
+        alter(c, "shards", "ADD UNIQUE INDEX `uniq_server_schema` (`serverKey`, `schemaName`)");
     }
 
     private static void addColumn(Connection c, String table, String column, String definition) throws SQLException {

@@ -3,7 +3,6 @@ package io.shardschema.change;
 import io.shardschema.ShardSchemaException;
 import io.shardschema.schema.Sql;
 
-import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
@@ -50,9 +49,5 @@ public final class ChangeStatement {
     /** The SQL run on a shard (whose schema is the connection's default database). */
     public static String sql(String table, String command) {
         return isWholeStatement(command) ? command : "ALTER TABLE " + Sql.quote(table) + " " + command;
-    }
-
-    public static String describe(String type, String table, String command) {
-        return type.toLowerCase(Locale.ROOT) + ": " + sql(table, command);
     }
 }

@@ -34,6 +34,11 @@ public final class Context implements AutoCloseable {
         this.env = env;
     }
 
+    /** Replaces the worker count before the catalog opens, so its pool is sized for the workers that will use it. */
+    void useWorkers(int workers) {
+        config = config().with("workers", String.valueOf(workers));
+    }
+
     Config config() {
         if (config == null) {
             config = Config.resolve(configFile, env);

@@ -51,6 +51,9 @@ final class LogCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (limit < 1) {
+            throw io.shardschema.ShardSchemaException.usage("--limit must be at least 1");
+        }
         if (shard != null) {
             context.catalog().requireShard(shard);
         }

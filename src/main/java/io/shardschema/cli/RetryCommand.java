@@ -42,7 +42,7 @@ final class RetryCommand implements Callable<Integer> {
         for (long id : ids) {
             Shard s = context.catalog().requireShard(id);
             if (!s.state().equals("failed")) {
-                throw ShardSchemaException.error("shard " + id + " is not failed (it is " + s.state() + " at version "
+                throw ShardSchemaException.usage("shard " + id + " is not failed (it is " + s.state() + " at version "
                         + s.version() + "); nothing was changed");
             }
         }

@@ -48,9 +48,12 @@ final class RunCommand implements Callable<Integer> {
         if (workers != null && workers < 1) {
             throw ShardSchemaException.usage("--workers must be at least 1");
         }
+        if (workers != null) {
+            context.useWorkers(workers);
+        }
         Config config = context.config();
         Catalog catalog = context.catalog();
-        Result result = run(catalog, config, workers == null ? config.workers() : workers, follow, progress);
+        Result result = run(catalog, config, config.workers(), follow, progress);
         context.print(result, json);
         return result.failedShards > 0 ? ShardSchemaException.SOME_FAILED : 0;
     }

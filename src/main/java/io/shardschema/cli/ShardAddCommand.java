@@ -50,7 +50,7 @@ final class ShardAddCommand implements Callable<Integer> {
                 ps.setString(1, name);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
-                        throw ShardSchemaException.error("schema " + name + " does not exist on " + shardDsn.serverKey()
+                        throw ShardSchemaException.usage("schema " + name + " does not exist on " + shardDsn.serverKey()
                                 + "; nothing was registered");
                     }
                 }

@@ -29,7 +29,8 @@ final class StatusCommand implements Callable<Integer> {
                          int blocked) {
     }
 
-    record StalledTask(long shardId, String schema, int version, String task, java.time.Instant lastHeartbeat) {
+    /** A task whose runner stopped heartbeating; {@code fromVersion} is the shard's version. */
+    record StalledTask(long shardId, String schema, int fromVersion, String task, java.time.Instant lastHeartbeat) {
     }
 
     record Result(int shards, List<VersionStatus> versions, List<StalledTask> stalled, String throttle,
@@ -51,8 +52,8 @@ final class StatusCommand implements Callable<Integer> {
                 sb.append("; stop file present: runners take no new task");
             }
             for (StalledTask s : stalled) {
-                sb.append(String.format("%nstalled: shard %d (%s) version %d, task %s, last heartbeat %s", s.shardId,
-                        s.schema, s.version, s.task, s.lastHeartbeat));
+                sb.append(String.format("%nstalled: shard %d (%s) at version %d, task %s, last heartbeat %s", s.shardId,
+                        s.schema, s.fromVersion, s.task, s.lastHeartbeat));
             }
             return sb.toString();
         }
@@ -64,9 +65,10 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     static Result build(Catalog catalog, Config config) {
-        List<Catalog.StateCount> counts = catalog.stateCounts(config.stallSeconds());
+        List<Catalog.StateCount> counts = catalog.stateCounts();
         int total = counts.stream().mapToInt(Catalog.StateCount::shards).sum();
         List<VersionStatus> out = new ArrayList<>();
+        int previous = 0;
         for (Version v : catalog.versions()) {
             int done = 0;
             int running = 0;
@@ -75,9 +77,9 @@ final class StatusCommand implements Callable<Integer> {
             for (Catalog.StateCount c : counts) {
                 if (c.version() >= v.number()) {
                     done += c.shards();
-                } else if (c.version() == v.number() - 1 && c.state().equals("running")) {
+                } else if (c.version() == previous && c.state().equals("running")) {
                     running += c.shards();
-                } else if (c.version() == v.number() - 1 && c.state().equals("failed")) {
+                } else if (c.version() == previous && c.state().equals("failed")) {
                     failed += c.shards();
                 } else if (c.state().equals("failed")) {
                     blocked += c.shards();
@@ -85,10 +87,11 @@ final class StatusCommand implements Callable<Integer> {
             }
             out.add(new VersionStatus(v.number(), v.tableName(), v.type(), done, running,
                     total - done - running - failed - blocked, failed, blocked));
+            previous = v.number();
         }
         List<StalledTask> stalled = new ArrayList<>();
         for (Shard s : catalog.stalled(config.stallSeconds(), 20)) {
-            stalled.add(new StalledTask(s.id(), s.schemaName(), s.version() + 1, s.task(), s.lastTaskHb()));
+            stalled.add(new StalledTask(s.id(), s.schemaName(), s.version(), s.task(), s.lastTaskHb()));
         }
         return new Result(total, out, stalled, ThrottleControl.read(config.throttlingFile()).description(),
                 Files.exists(config.stopFile()));

@@ -31,6 +31,7 @@ public final class Config {
         d.put("stallSeconds", "60");
         d.put("maxRuns", "3");
         d.put("retryDelaySeconds", "10");
+        d.put("lockWaitTimeoutSeconds", "10");
         d.put("stopFile", "/tmp/ShardSchema.stop");
         d.put("ptOscPath", "pt-online-schema-change");
         d.put("defaultsFile", null);
@@ -137,7 +138,8 @@ public final class Config {
         if (values.get("dbDSN") != null) {
             Dsn.parse(values.get("dbDSN"));
         }
-        for (String key : List.of("workers", "perServerConcurrency", "heartbeatSeconds", "stallSeconds", "maxRuns")) {
+        for (String key : List.of("workers", "perServerConcurrency", "heartbeatSeconds", "stallSeconds", "maxRuns",
+                "lockWaitTimeoutSeconds")) {
             positive(key);
         }
         nonNegative("retryDelaySeconds");
@@ -219,6 +221,10 @@ public final class Config {
 
     public int retryDelaySeconds() {
         return integer("retryDelaySeconds");
+    }
+
+    public int lockWaitTimeoutSeconds() {
+        return integer("lockWaitTimeoutSeconds");
     }
 
     public Path stopFile() {

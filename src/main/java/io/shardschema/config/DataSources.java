@@ -14,8 +14,27 @@ public final class DataSources {
     private DataSources() {
     }
 
-    /** A pool; with {@code failFast} the first connection is made now, so a bad DSN or password fails here. */
-    public static HikariDataSource pool(String name, Dsn dsn, int maxSize, boolean failFast) {
+    /**
+     * The catalog's pool. Its first connection is made now, so a bad DSN or password fails here. Sessions run in
+     * UTC (stall checks must not jump with daylight saving) and give up on a silent server after
+     * {@code socketTimeoutMillis}, so a runner never hangs on a catalog that vanished mid-query.
+     */
+    public static HikariDataSource catalogPool(Dsn dsn, int maxSize, int socketTimeoutMillis) {
+        HikariConfig hc = config("catalog", dsn, maxSize);
+        hc.addDataSourceProperty("socketTimeout", String.valueOf(socketTimeoutMillis));
+        hc.setConnectionInitSql("SET time_zone = '+00:00'");
+        hc.setInitializationFailTimeout(1);
+        return start(hc, dsn);
+    }
+
+    /** A pool to one shard server; no socket timeout, since a change may run for hours. */
+    public static HikariDataSource shardPool(String name, Dsn dsn, int maxSize) {
+        HikariConfig hc = config(name, dsn, maxSize);
+        hc.setInitializationFailTimeout(-1);
+        return start(hc, dsn);
+    }
+
+    private static HikariConfig config(String name, Dsn dsn, int maxSize) {
         HikariConfig hc = new HikariConfig();
         hc.setPoolName(name);
         hc.setJdbcUrl(dsn.jdbcUrl());
@@ -24,9 +43,12 @@ public final class DataSources {
         hc.setMinimumIdle(0);
         hc.setConnectionTimeout(10_000);
         hc.setValidationTimeout(3_000);
-        hc.setInitializationFailTimeout(failFast ? 1 : -1);
         // Catalog claims scan an index under READ COMMITTED so they lock only the row they take, not the gaps.
         hc.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
+        return hc;
+    }
+
+    private static HikariDataSource start(HikariConfig hc, Dsn dsn) {
         try {
             return new HikariDataSource(hc);
         } catch (HikariPool.PoolInitializationException e) {

@@ -22,7 +22,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -93,11 +92,13 @@ public final class Runner {
         } catch (Exception e) {
             host = "unknown-host";
         }
-        if (host.length() > 40) {
-            host = host.substring(0, 40);
+        // Hosts of one deployment often share a long prefix: keep the end, which tells them apart.
+        if (host.length() > 32) {
+            host = host.substring(host.length() - 32);
         }
         String pid = ManagementFactory.getRuntimeMXBean().getName().split("@")[0];
-        return host + ":" + pid + ":" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0xffff));
+        // Containers all run as pid 1: the random part is what makes two runners' lease tokens differ.
+        return host + ":" + pid + ":" + java.util.UUID.randomUUID().toString().substring(0, 13);
     }
 
     public String name() {
@@ -153,6 +154,9 @@ public final class Runner {
                     finished.clear();
                 }
             }
+            // Let running tasks end before their shard connections close: closing would abort their statements.
+            pool.shutdown();
+            awaitQuietly(pool);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
@@ -242,8 +246,10 @@ public final class Runner {
             try {
                 outcome = worker.work(lease, leaseHeld::get);
             } catch (RuntimeException e) {
-                // The catalog is unreachable: the lease stays, and a takeover finishes the task after the stall timeout.
-                log.error("shard {} version {}: {}", lease.shardId(), lease.targetVersion(), e.getMessage());
+                // The end of the run could not be written (the catalog is unreachable): the lease stays, and a
+                // takeover finishes the task after the stall timeout.
+                log.error("shard {} version {}: could not record the run's end: {}", lease.shardId(),
+                        lease.targetVersion(), e.toString());
             } finally {
                 outcomes[outcome.ordinal()].incrementAndGet();
                 inFlight.remove(lease.token());
@@ -264,14 +270,15 @@ public final class Runner {
     private void heartbeat() {
         for (Lease lease : inFlight.values()) {
             try {
-                if (!catalog.heartbeat(lease)) {
+                if (!catalog.heartbeat(lease) && inFlight.containsKey(lease.token())) {
                     AtomicBoolean h = held.get(lease.token());
                     if (h != null && h.getAndSet(false)) {
                         log.warn("lost the lease of shard {} version {}: another runner took it over",
                                 lease.shardId(), lease.targetVersion());
                     }
                 }
-            } catch (ShardSchemaException e) {
+            } catch (RuntimeException e) {
+                // Never let an exception escape: it would cancel the heartbeat schedule for good.
                 log.warn("heartbeat failed: {}", e.getMessage());
             }
         }
@@ -279,7 +286,7 @@ public final class Runner {
 
     private int maxVersion() {
         int max = timer.time(catalog::maxVersion);
-        if (max > versionCache.size()) {
+        if (!versionCache.containsKey(max)) {
             timer.time(catalog::versions).forEach(v -> versionCache.put(v.number(), v));
         }
         return max;

@@ -53,7 +53,7 @@ public final class ShardConnections implements AutoCloseable {
     public Connection connect(String storedDsn, String schemaName) throws SQLException {
         Dsn dsn = effective(storedDsn, schemaName);
         HikariDataSource pool = pools.computeIfAbsent(dsn.withDatabase(null),
-                server -> DataSources.pool("shards@" + server.serverKey(), server, poolSize, false));
+                server -> DataSources.shardPool("shards@" + server.serverKey(), server, poolSize));
         Connection c = pool.getConnection();
         try {
             c.setCatalog(dsn.database());

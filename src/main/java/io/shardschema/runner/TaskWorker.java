@@ -11,6 +11,7 @@ import io.shardschema.config.DataSources;
 import io.shardschema.schema.TableDefinition;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
@@ -26,6 +27,7 @@ import java.util.function.Function;
  * applies it, validates it, and closes the run and the task. Every end of a task is written through the lease.
  */
 final class TaskWorker {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TaskWorker.class);
 
     /** How a task ended, for the runner's summary and progress. */
     enum Outcome { APPLIED, ALREADY_APPLIED, RETRY_LATER, FAILED, LEASE_LOST }
@@ -50,50 +52,129 @@ final class TaskWorker {
     }
 
     Outcome work(Lease lease, BooleanSupplier leaseHeld) {
+        int run;
+        try {
+            run = timer.time(() -> catalog.startRun(lease, runnerName, "started by " + runnerName
+                    + (lease.takeover() ? " after taking over a stalled task" : "")));
+        } catch (Catalog.LeaseLost e) {
+            log.warn("shard {} version {}: {}", lease.shardId(), lease.targetVersion(), e.getMessage());
+            return Outcome.LEASE_LOST;
+        }
+        Ending ending;
+        try {
+            ending = attempt(lease, run, leaseHeld);
+        } catch (RuntimeException e) {
+            // Not the shard's error but ours (a DSN that no longer parses, a missing key file, ...): still a
+            // failed run, so attempts count and the shard ends failed instead of being retried for ever.
+            ending = new Ending(Run.FAILED, "failed: " + e.getMessage(), null, e.toString());
+        }
+        // Closed the shard connection first: closing it cannot fail a run that is already recorded.
+        return ending.state().equals(Run.APPLIED) || ending.state().equals(Run.ALREADY_APPLIED)
+                ? finish(lease, run, ending.state(), ending.message(), ending.output())
+                : fail(lease, run, ending.state(), ending.message(), ending.output(), ending.err());
+    }
+
+    /** How a run ended on the shard, before it is written to the catalog. */
+    private record Ending(String state, String message, String output, String err) {
+    }
+
+    private Ending attempt(Lease lease, int run, BooleanSupplier leaseHeld) {
         Version version = versions.apply(lease.targetVersion());
-        int run = timer.time(() -> catalog.startRun(lease, runnerName, "started by " + runnerName
-                + (lease.takeover() ? " after taking over a stalled task" : "")));
         ChangeExecutor executor = executors.get(version.type());
         if (executor == null) {
-            return fail(lease, run, Run.FAILED, "cmdType '" + version.type() + "' cannot be applied by this build",
-                    null, "no executor for cmdType " + version.type());
+            return new Ending(Run.FAILED, "cmdType '" + version.type() + "' cannot be applied by this build", null,
+                    "no executor for cmdType " + version.type());
         }
         boolean executing = false;
+        boolean applied = false;
         String output = null;
         try (Connection c = shards.connect(lease.shardDsn(), lease.schemaName())) {
             String schema = c.getCatalog();
-            String tableNow = TableDefinition.read(c, schema, version.tableName());
+            try (Statement s = c.createStatement()) {
+                // A change waiting for a metadata lock blocks every query queued behind it: give up soon, retry later.
+                s.execute("SET SESSION lock_wait_timeout = " + config.lockWaitTimeoutSeconds());
+            }
             // Run 1 has no earlier run whose outcome could be uncertain: no need to ask the catalog.
-            var before = run == 1 ? Optional.<String>empty()
-                    : timer.time(() -> catalog.uncertainTableBefore(lease.shardId(), version.number(), run));
-            if (before.isPresent() && !before.get().equals(tableNow)) {
-                // An interrupted run landed the change before its outcome was recorded: record it, never re-apply.
-                validate(c, version);
-                return finish(lease, run, Run.ALREADY_APPLIED, "already applied: table " + version.tableName()
-                        + " changed since the interrupted earlier run read it, so that run's change landed", null);
+            Optional<Catalog.UncertainRun> earlier = run == 1 ? Optional.empty()
+                    : timer.time(() -> catalog.uncertainRun(lease.shardId(), version.number(), run));
+            if (earlier.isPresent()) {
+                awaitLeftover(c, earlier.get());
+                if (!TableDefinition.read(c, schema, version.tableName()).equals(earlier.get().tableBefore())) {
+                    // The interrupted run landed the change before its outcome was recorded: never re-apply.
+                    validate(c, version);
+                    return new Ending(Run.ALREADY_APPLIED, "already applied: table " + version.tableName()
+                            + " changed since run " + earlier.get().run() + " read it, so that run's change landed",
+                            null, null);
+                }
             }
-            if (!leaseHeld.getAsBoolean()) {
-                return fail(lease, run, Run.FAILED, "lease lost before executing; nothing was run", null, null);
-            }
+            String tableNow = TableDefinition.read(c, schema, version.tableName());
             String statement = executor.describe(version);
-            timer.time(() -> {
-                catalog.recordExecuting(lease, run, statement, tableNow);
-                return null;
-            });
+            long connectionId = connectionId(c);
+            if (!leaseHeld.getAsBoolean()
+                    || !timer.time(() -> catalog.recordExecuting(lease, run, statement, tableNow, connectionId))) {
+                return new Ending(Run.FAILED, "lease lost before executing; nothing was run", null, null);
+            }
             executing = true;
             ExecutionResult result = executor.apply(c, version);
-            output = result.render();
             executing = false;
+            applied = true;
+            output = result.render();
             validate(c, version);
-            return finish(lease, run, Run.APPLIED, "applied", output);
+            return new Ending(Run.APPLIED, "applied", output, null);
         } catch (ValidationFailed e) {
-            return fail(lease, run, Run.INVALID, "validation failed: " + e.getMessage(), output, e.getMessage());
+            return new Ending(Run.INVALID, "validation failed: " + e.getMessage(), output, e.getMessage());
         } catch (SQLException e) {
-            boolean uncertain = executing && isConnectionLoss(e);
             String err = describe(e);
-            return fail(lease, run, uncertain ? Run.UNKNOWN : Run.FAILED,
+            if (applied) {
+                // The change ran; only its validation could not: the next run must check, not re-apply.
+                return new Ending(Run.INVALID, "the change ran but validating it failed: " + firstLine(err), output, err);
+            }
+            boolean uncertain = executing && isConnectionLoss(e);
+            return new Ending(uncertain ? Run.UNKNOWN : Run.FAILED,
                     (uncertain ? "connection lost while executing; the next run checks whether it landed: "
                             : "failed: ") + firstLine(err), output, err);
+        }
+    }
+
+    /**
+     * The server does not stop a statement when its client dies: the earlier run's change may still be executing.
+     * Waits until it is gone, so the comparison that follows sees its final outcome (waiting, not killing: the
+     * work already done is kept). The lease stays ours meanwhile: the runner's heartbeat goes on.
+     */
+    private static void awaitLeftover(Connection c, Catalog.UncertainRun earlier) throws SQLException {
+        if (earlier.shardConnection() == null) {
+            return;
+        }
+        long since = System.nanoTime();
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT 1 FROM information_schema.PROCESSLIST WHERE ID = ? AND INFO = ?")) {
+            ps.setLong(1, earlier.shardConnection());
+            ps.setString(2, earlier.executed());
+            while (true) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return;
+                    }
+                }
+                long waited = (System.nanoTime() - since) / 1_000_000_000L;
+                if (waited % 60 == 0) {
+                    log.info("waiting for run {}'s statement, still executing on connection {} ({} s)", earlier.run(),
+                            earlier.shardConnection(), waited);
+                }
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new SQLException("interrupted while waiting for run " + earlier.run() + "'s statement", e);
+                }
+            }
+        }
+    }
+
+    private static long connectionId(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT CONNECTION_ID()")) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 

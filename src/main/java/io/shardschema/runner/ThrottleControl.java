@@ -73,8 +73,12 @@ public final class ThrottleControl {
         } catch (IOException e) {
             return new State(true, null, "paused: cannot read throttling file " + file + " (" + e.getMessage() + ")");
         }
-        if (text.isEmpty() || text.equals("resume")) {
+        if (text.equals("resume")) {
             return State.FULL_SPEED;
+        }
+        if (text.isEmpty()) {
+            // `echo pause > file` empties the file before writing it: an empty file is read mid-write, so it pauses.
+            return new State(true, null, "paused: throttling file " + file + " is empty");
         }
         if (text.equals("pause")) {
             return new State(true, null, "paused by " + file);
@@ -104,7 +108,9 @@ public final class ThrottleControl {
         try {
             Path dir = file.toAbsolutePath().getParent();
             Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, ".throttle", ".tmp");
+            // Readable by all: runners may run as other users, and a file they cannot read pauses them.
+            Path tmp = Files.createTempFile(dir, ".throttle", ".tmp", java.nio.file.attribute.PosixFilePermissions
+                    .asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--")));
             Files.writeString(tmp, content + "\n");
             try {
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -64,7 +64,7 @@ class BadInputTest {
         assertThat(r.err()).contains("cannot connect to root@tcp(127.0.0.1:1)");
         Cli.Result missing = run("shard", "add", "--schema", "no_such_schema_here", "--dsn",
                 fleet.server.rootDsn(null).toString());
-        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.exit()).isEqualTo(2);
         assertThat(missing.err()).contains("schema no_such_schema_here does not exist");
         assertThat(fleet.count("SELECT COUNT(*) FROM " + cat() + ".shards")).isZero();
     }

@@ -74,6 +74,8 @@ class ThrottleControlTest {
         Files.writeString(file, "workers lots");
         assertThat(ThrottleControl.read(file).paused()).isTrue();
         assertThat(ThrottleControl.read(file).description()).contains("expected 'pause' or 'workers N'");
+        Files.writeString(file, "");
+        assertThat(ThrottleControl.read(file).paused()).as("an empty file is read mid-write").isTrue();
         Files.writeString(file, "workers=3");
         assertThat(ThrottleControl.read(file).workerLimit()).isEqualTo(3);
     }
