@@ -32,14 +32,14 @@ class LegacyUpgradeTest {
                 + " `output` longtext, `err` longtext,"
                 + " `lastUpdate` timestamp NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,"
                 + " PRIMARY KEY (`shardId`,`version`,`run`)) ENGINE=InnoDB DEFAULT CHARSET=latin1");
-        // The old tool's rows: version 1 applied everywhere (logged), version 2 pending, one shard's task left
-        // behind by a runner that died long ago.
+        // The old tool's rows: version 1 applied everywhere (logged), version 2 pending, two shards' tasks left
+        // behind by a runner that died long ago (one of them without a heartbeat at all).
         for (int i = 0; i < fleet.schemas.size(); i++) {
             String s = fleet.schemas.get(i);
             fleet.execute("ALTER TABLE `" + s + "`.t ADD COLUMN c1 INT");
             fleet.execute("INSERT INTO " + cat + ".shards (schemaName, shardDSN, version, task, lastTaskHb) VALUES ('"
                     + s + "', 'root@tcp(127.0.0.1:" + fleet.server.port() + ")/" + s + "', 1, "
-                    + (i == 0 ? "'oldrunner-v2', NOW() - INTERVAL 1 HOUR" : "NULL, NULL") + ")");
+                    + (i == 0 ? "'oldrunner-v2', NOW() - INTERVAL 1 HOUR" : i == 1 ? "'oldrunner-v2', NULL" : "NULL, NULL") + ")");
             fleet.execute("INSERT INTO " + cat + ".log (shardId, version, run, message, output) VALUES ("
                     + (i + 1) + ", 1, 1, 'done', 'ok')");
         }
@@ -59,13 +59,13 @@ class LegacyUpgradeTest {
                 .containsExactly("ADD COLUMN c1 INT", "ADD INDEX i_c1 (c1)");
         assertThat(fleet.column("SELECT DISTINCT serverKey FROM " + cat + ".shards"))
                 .containsExactly("127.0.0.1:" + fleet.server.port());
-        assertThat(fleet.column("SELECT state FROM " + cat + ".shards WHERE shardId = 1")).containsExactly("running");
+        assertThat(fleet.column("SELECT state FROM " + cat + ".shards WHERE shardId IN (1, 2)")).containsExactly("running", "running");
         assertThat(fleet.column("SELECT CHARACTER_MAXIMUM_LENGTH FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '"
                 + fleet.prefix + "_old' AND TABLE_NAME = 'versions' AND COLUMN_NAME = 'tableName'")).containsExactly("64");
 
         Cli.Result run = Cli.run(fleet.configFile, "run", "--json");
         assertThat(run.exit()).as(run.all()).isZero();
-        assertThat(run.out()).contains("\"takeovers\" : 1").contains("\"applied\" : 6");
+        assertThat(run.out()).contains("\"takeovers\" : 2").contains("\"applied\" : 6");
         assertThat(fleet.column("SELECT DISTINCT version FROM " + cat + ".shards")).containsExactly("2");
         assertThat(fleet.count("SELECT COUNT(DISTINCT TABLE_SCHEMA) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA LIKE '"
                 + fleet.prefix + "\\_s%' AND INDEX_NAME = 'i_c1'")).isEqualTo(6);

@@ -47,4 +47,28 @@ class RolloutTest {
         assertThat(again.exit()).isZero();
         assertThat(again.out()).contains("\"applied\" : 0");
     }
+
+    @Test
+    void versionNumbersMayHaveGapsAndStatementsAnyCharacter() {
+        TestFleet fleet = TestFleet.create(TestServers.shared(), "gaps", 4);
+        fleet.registerAll();
+        fleet.addVersion("t", "ADD COLUMN a INT COMMENT 'ユーザー番号'");
+        int dropped = fleet.addVersion("t", "ADD COLUMN never INT");
+        fleet.addVersion("t", "ADD COLUMN c VARCHAR(10) DEFAULT 'café' COMMENT '🚀'");
+        String cat = "`" + fleet.prefix + "_catalog`";
+        fleet.execute("DELETE FROM " + cat + ".versions WHERE version = " + dropped);
+
+        Cli.Result run = Cli.run(fleet.configFile, "run");
+
+        assertThat(run.exit()).as(run.all()).isZero();
+        assertThat(fleet.column("SELECT DISTINCT version FROM " + cat + ".shards")).containsExactly("3");
+        assertThat(fleet.column("SELECT DISTINCT version FROM " + cat + ".log ORDER BY version")).containsExactly("1", "3");
+        assertThat(fleet.column("SELECT DISTINCT executed FROM " + cat + ".log WHERE version = 3"))
+                .containsExactly("ALTER TABLE `t` ADD COLUMN c VARCHAR(10) DEFAULT 'café' COMMENT '🚀'");
+        assertThat(fleet.count("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA LIKE '" + fleet.prefix
+                + "\\_s%' AND COLUMN_COMMENT = 'ユーザー番号'")).isEqualTo(4);
+        assertThat(fleet.count("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA LIKE '" + fleet.prefix
+                + "\\_s%' AND COLUMN_NAME = 'never'")).isZero();
+        assertThat(Cli.run(fleet.configFile, "status", "--json").json().at("/versions/1/done").asInt()).isEqualTo(4);
+    }
 }

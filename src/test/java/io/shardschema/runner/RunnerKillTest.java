@@ -87,4 +87,31 @@ class RunnerKillTest {
                 + "\\_s%' AND TABLE_NAME LIKE 'slow%'")).isEqualTo(SHARDS * VERSIONS);
         fleet.assertEachChangeLandedOnce("slow", VERSIONS);
     }
+
+    @Test
+    void aTakeoverWaitsForTheDeadRunnersStatementStillExecutingAndDoesNotRunItAgain() {
+        TestFleet fleet = TestFleet.create(TestServers.shared(), "leftover", 1);
+        fleet.registerAll();
+        String schema = fleet.schemas.get(0);
+        fleet.execute("INSERT INTO `" + schema + "`.t SELECT seq + 10, 'x' FROM mysql.seq_1_to_12000");
+        // Busy for several seconds per run (a stored column that is slow to compute), longer than the stall timeout:
+        // the server goes on executing it after its runner dies, and a second ALTER would fail on the column.
+        String alter = "ADD COLUMN crc BIGINT AS (CRC32(REPEAT(v, 100000))) STORED";
+        fleet.addVersion("t", alter);
+        String cat = "`" + fleet.prefix + "_catalog`";
+
+        RunnerProcess first = RunnerProcess.start(fleet, "first", "--workers", "1");
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> fleet.count(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = 'ALTER TABLE `t` " + alter + "'") == 1);
+        first.kill();
+
+        Cli.Result second = Cli.run(fleet.configFile, "run", "--json");
+
+        assertThat(second.exit()).as(second.all()).isZero();
+        assertThat(second.json().at("/summary/alreadyApplied").asInt()).as(second.out()).isEqualTo(1);
+        assertThat(fleet.column("SELECT state FROM " + cat + ".log ORDER BY run")).containsExactly("stalled", "already-applied");
+        assertThat(fleet.count("SELECT COUNT(*) FROM " + cat + ".log WHERE err IS NOT NULL")).isZero();
+        assertThat(fleet.count("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '" + schema
+                + "' AND COLUMN_NAME = 'crc'")).isEqualTo(1);
+    }
 }
