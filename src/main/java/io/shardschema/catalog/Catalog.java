@@ -126,8 +126,15 @@ public final class Catalog implements AutoCloseable {
     }
 
     private static int shardsOn(Connection c, String serverKey) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM shards WHERE serverKey = ?")) {
-            ps.setString(1, serverKey);
+        return queryInt(c, "SELECT COUNT(*) FROM shards WHERE serverKey = ?", serverKey);
+    }
+
+    /** The one number a query returns (a count, a maximum), its parameters bound in order. */
+    private static int queryInt(Connection c, String sql, Object... params) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                ps.setObject(i + 1, params[i]);
+            }
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getInt(1);
@@ -271,12 +278,7 @@ public final class Catalog implements AutoCloseable {
     }
 
     public int maxVersion() {
-        return sql(c -> {
-            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT COALESCE(MAX(version), 0) FROM versions")) {
-                rs.next();
-                return rs.getInt(1);
-            }
-        });
+        return sql(c -> queryInt(c, "SELECT COALESCE(MAX(version), 0) FROM versions"));
     }
 
     /**
@@ -322,16 +324,7 @@ public final class Catalog implements AutoCloseable {
     }
 
     public int runningOn(String serverKey) {
-        return sql(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT COUNT(*) FROM shards WHERE state = 'running' AND serverKey = ?")) {
-                ps.setString(1, serverKey);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getInt(1);
-                }
-            }
-        });
+        return sql(c -> queryInt(c, "SELECT COUNT(*) FROM shards WHERE state = 'running' AND serverKey = ?", serverKey));
     }
 
     /** Takes over the task whose heartbeat is oldest and older than {@code stallSeconds}: one atomic UPDATE. */
@@ -390,13 +383,7 @@ public final class Catalog implements AutoCloseable {
 
     /** The version after {@code version}: the numbers may have gaps (a deleted version, Galera's increments). */
     private static int nextVersion(Connection c, int version) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT MIN(version) FROM versions WHERE version > ?")) {
-            ps.setInt(1, version);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-            }
-        }
+        return queryInt(c, "SELECT MIN(version) FROM versions WHERE version > ?", version);
     }
 
     private static String serverNotIn(int count) {
@@ -499,16 +486,8 @@ public final class Catalog implements AutoCloseable {
                     ps.executeUpdate();
                 }
             }
-            int run;
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT COALESCE(MAX(run), 0) + 1 FROM log WHERE shardId = ? AND version = ?")) {
-                ps.setLong(1, lease.shardId());
-                ps.setInt(2, lease.targetVersion());
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    run = rs.getInt(1);
-                }
-            }
+            int run = queryInt(c, "SELECT COALESCE(MAX(run), 0) + 1 FROM log WHERE shardId = ? AND version = ?",
+                    lease.shardId(), lease.targetVersion());
             if (run > 255) {
                 // log.run is a tinyint: a task that stalled this often needs a DBA, not another run.
                 try (PreparedStatement ps = c.prepareStatement(
