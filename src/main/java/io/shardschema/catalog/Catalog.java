@@ -323,10 +323,6 @@ public final class Catalog implements AutoCloseable {
         });
     }
 
-    public int runningOn(String serverKey) {
-        return sql(c -> queryInt(c, "SELECT COUNT(*) FROM shards WHERE state = 'running' AND serverKey = ?", serverKey));
-    }
-
     /** Takes over the task whose heartbeat is oldest and older than {@code stallSeconds}: one atomic UPDATE. */
     public Optional<Lease> takeOverStalled(String token, int stallSeconds, Collection<String> excludedServers) {
         return claim(token, true, takeOverSql(excludedServers.size()), ps -> {
@@ -353,7 +349,11 @@ public final class Catalog implements AutoCloseable {
                     return Optional.empty();
                 }
             }
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + SHARD_COLUMNS + " FROM shards WHERE task = ?")) {
+            // The claimed row, its next version (numbers may have gaps) and its server's running count, in one trip.
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + SHARD_COLUMNS + ","
+                    + " (SELECT MIN(v.version) FROM versions v WHERE v.version > shards.version) AS nextVersion,"
+                    + " (SELECT COUNT(*) FROM shards r WHERE r.state = 'running' AND r.serverKey = shards.serverKey)"
+                    + " AS runningOnServer FROM shards WHERE task = ?")) {
                 ps.setString(1, token);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
@@ -361,7 +361,7 @@ public final class Catalog implements AutoCloseable {
                     }
                     Shard s = shard(rs);
                     return Optional.of(new Lease(token, s.id(), s.schemaName(), s.dsn(), s.serverKey(), s.version(),
-                            nextVersion(c, s.version()), s.attempts(), takeover));
+                            rs.getInt("nextVersion"), s.attempts(), takeover, rs.getInt("runningOnServer")));
                 }
             }
         });
@@ -379,11 +379,6 @@ public final class Catalog implements AutoCloseable {
         return "UPDATE shards SET state = 'running', task = ?, lastTaskHb = NOW()"
                 + " WHERE state = 'ready' AND version < ? AND (retryAt IS NULL OR retryAt <= NOW())"
                 + serverNotIn(excludedServers) + " ORDER BY state, version, shardId LIMIT 1";
-    }
-
-    /** The version after {@code version}: the numbers may have gaps (a deleted version, Galera's increments). */
-    private static int nextVersion(Connection c, int version) throws SQLException {
-        return queryInt(c, "SELECT MIN(version) FROM versions WHERE version > ?", version);
     }
 
     private static String serverNotIn(int count) {
@@ -421,27 +416,8 @@ public final class Catalog implements AutoCloseable {
         });
     }
 
-    /**
-     * Locks the shard row while the lease is ours, refreshing its heartbeat: the fence in front of every write
-     * that starts or executes a run. False when another runner holds the task now.
-     */
-    private static boolean lockLease(Connection c, Lease lease) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM shards WHERE shardId = ? AND task = ?"
-                + " AND state = 'running' FOR UPDATE")) {
-            ps.setLong(1, lease.shardId());
-            ps.setString(2, lease.token());
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return false;
-                }
-            }
-        }
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shards SET lastTaskHb = NOW() WHERE shardId = ?")) {
-            ps.setLong(1, lease.shardId());
-            ps.executeUpdate();
-        }
-        return true;
-    }
+    /** The fence of a run's writes: rows of {@code shards s} that say the lease is still ours. */
+    private static final String LEASE_HELD = "s.shardId = ? AND s.task = ? AND s.state = 'running'";
 
     /** Thrown when a write finds that the task's lease now belongs to another runner. */
     public static final class LeaseLost extends RuntimeException {
@@ -471,18 +447,18 @@ public final class Catalog implements AutoCloseable {
      * heartbeating, is closed as stalled first.
      */
     public int startRun(Lease lease, String runner, String message) {
-        return sql(c -> inTransaction(c, () -> {
-            if (!lockLease(c, lease)) {
-                throw new LeaseLost("another runner took the task over before its run started");
-            }
+        return sql(c -> {
             if (lease.takeover()) {
-                try (PreparedStatement ps = c.prepareStatement("UPDATE log SET state = ?, finishedAt = NOW(3),"
-                        + " message = CONCAT(COALESCE(message, ''), ?) WHERE shardId = ? AND version = ? AND state = ?")) {
+                try (PreparedStatement ps = c.prepareStatement("UPDATE log l JOIN shards s ON s.shardId = l.shardId"
+                        + " SET l.state = ?, l.finishedAt = NOW(3), l.message = CONCAT(COALESCE(l.message, ''), ?)"
+                        + " WHERE l.shardId = ? AND l.version = ? AND l.state = ? AND " + LEASE_HELD)) {
                     ps.setString(1, Run.STALLED);
                     ps.setString(2, "; stalled: its runner stopped heartbeating, taken over by " + runner);
                     ps.setLong(3, lease.shardId());
                     ps.setInt(4, lease.targetVersion());
                     ps.setString(5, Run.RUNNING);
+                    ps.setLong(6, lease.shardId());
+                    ps.setString(7, lease.token());
                     ps.executeUpdate();
                 }
             }
@@ -498,18 +474,23 @@ public final class Catalog implements AutoCloseable {
                 }
                 throw new LeaseLost("all 255 runs of version " + lease.targetVersion() + " are used; shard marked failed");
             }
+            // The row is written only while the lease is ours: one statement, no transaction.
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO log (shardId, version, run, state, runner,"
-                    + " message, startedAt) VALUES (?, ?, ?, ?, ?, ?, NOW(3))")) {
+                    + " message, startedAt) SELECT ?, ?, ?, ?, ?, ?, NOW(3) FROM shards s WHERE " + LEASE_HELD)) {
                 ps.setLong(1, lease.shardId());
                 ps.setInt(2, lease.targetVersion());
                 ps.setInt(3, run);
                 ps.setString(4, Run.RUNNING);
                 ps.setString(5, runner);
                 ps.setString(6, message);
-                ps.executeUpdate();
+                ps.setLong(7, lease.shardId());
+                ps.setString(8, lease.token());
+                if (ps.executeUpdate() == 0) {
+                    throw new LeaseLost("another runner took the task over before its run started");
+                }
             }
             return run;
-        }));
+        });
     }
 
     /** An earlier run whose outcome is unknown: what it executed, on which shard connection, and the table before. */
@@ -545,22 +526,21 @@ public final class Catalog implements AutoCloseable {
      * connection, and what the table looked like. False (and nothing written) when the lease is no longer ours.
      */
     public boolean recordExecuting(Lease lease, int run, String executed, String tableBefore, long shardConnection) {
-        return sql(c -> inTransaction(c, () -> {
-            if (!lockLease(c, lease)) {
-                return false;
-            }
-            try (PreparedStatement ps = c.prepareStatement("UPDATE log SET executed = ?, tableBefore = ?,"
-                    + " shardConnection = ? WHERE shardId = ? AND version = ? AND run = ?")) {
+        return sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE log l JOIN shards s ON s.shardId = l.shardId"
+                    + " SET l.executed = ?, l.tableBefore = ?, l.shardConnection = ?"
+                    + " WHERE l.shardId = ? AND l.version = ? AND l.run = ? AND " + LEASE_HELD)) {
                 ps.setString(1, executed);
                 ps.setString(2, tableBefore);
                 ps.setLong(3, shardConnection);
                 ps.setLong(4, lease.shardId());
                 ps.setInt(5, lease.targetVersion());
                 ps.setInt(6, run);
-                ps.executeUpdate();
+                ps.setLong(7, lease.shardId());
+                ps.setString(8, lease.token());
+                return ps.executeUpdate() > 0;
             }
-            return true;
-        }));
+        });
     }
 
     /**

@@ -27,9 +27,13 @@ public final class DataSources {
         return start(hc, dsn);
     }
 
-    /** A pool to one shard server; no socket timeout, since a change may run for hours. */
-    public static HikariDataSource shardPool(String name, Dsn dsn, int maxSize) {
+    /**
+     * A pool to one shard server; no socket timeout, since a change may run for hours. Every session first runs
+     * {@code initSql} (the session settings every change runs with).
+     */
+    public static HikariDataSource shardPool(String name, Dsn dsn, int maxSize, String initSql) {
         HikariConfig hc = config(name, dsn, maxSize);
+        hc.setConnectionInitSql(initSql);
         hc.setInitializationFailTimeout(-1);
         return start(hc, dsn);
     }

@@ -187,7 +187,7 @@ public final class Runner {
             if (lease == null) {
                 return any;
             }
-            if (!lease.takeover() && timer.time(() -> catalog.runningOn(lease.serverKey())) > budget) {
+            if (!lease.takeover() && lease.runningOnServer() > budget) {
                 // Another runner claimed on the same server at the same moment: give it back, try elsewhere.
                 timer.time(() -> {
                     catalog.release(lease);

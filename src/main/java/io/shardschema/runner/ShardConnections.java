@@ -53,7 +53,9 @@ public final class ShardConnections implements AutoCloseable {
     public Connection connect(String storedDsn, String schemaName) throws SQLException {
         Dsn dsn = effective(storedDsn, schemaName);
         HikariDataSource pool = pools.computeIfAbsent(dsn.withDatabase(null),
-                server -> DataSources.shardPool("shards@" + server.serverKey(), server, poolSize));
+                server -> DataSources.shardPool("shards@" + server.serverKey(), server, poolSize,
+                        // A change waiting for a metadata lock blocks every query queued behind it: give up soon.
+                        "SET SESSION lock_wait_timeout = " + config.lockWaitTimeoutSeconds()));
         Connection c = pool.getConnection();
         try {
             c.setCatalog(dsn.database());

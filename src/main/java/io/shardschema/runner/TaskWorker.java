@@ -90,10 +90,6 @@ final class TaskWorker {
         String output = null;
         try (Connection c = shards.connect(lease.shardDsn(), lease.schemaName())) {
             String schema = c.getCatalog();
-            try (Statement s = c.createStatement()) {
-                // A change waiting for a metadata lock blocks every query queued behind it: give up soon, retry later.
-                s.execute("SET SESSION lock_wait_timeout = " + config.lockWaitTimeoutSeconds());
-            }
             // Run 1 has no earlier run whose outcome could be uncertain: no need to ask the catalog.
             Optional<Catalog.UncertainRun> earlier = run == 1 ? Optional.empty()
                     : timer.time(() -> catalog.uncertainRun(lease.shardId(), version.number(), run));
@@ -171,11 +167,9 @@ final class TaskWorker {
         }
     }
 
+    /** The server's id of this session (CONNECTION_ID()), as the driver learned it at login: no round trip. */
     private static long connectionId(Connection c) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT CONNECTION_ID()")) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return c.unwrap(org.mariadb.jdbc.Connection.class).getThreadId();
     }
 
     private Outcome finish(Lease lease, int run, String state, String message, String output) {
