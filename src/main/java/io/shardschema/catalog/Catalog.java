@@ -404,14 +404,25 @@ public final class Catalog implements AutoCloseable {
         });
     }
 
-    /** Refreshes the lease's heartbeat; false when the lease is no longer ours. */
+    /**
+     * Refreshes the lease's heartbeat. False only when another runner holds the task now; a task that just ended
+     * (its run closed it a moment before this heartbeat) is not a lost lease.
+     */
     public boolean heartbeat(Lease lease) {
         return sql(c -> {
             try (PreparedStatement ps = c.prepareStatement(
                     "UPDATE shards SET lastTaskHb = NOW() WHERE shardId = ? AND task = ? AND state = 'running'")) {
                 ps.setLong(1, lease.shardId());
                 ps.setString(2, lease.token());
-                return ps.executeUpdate() > 0;
+                if (ps.executeUpdate() > 0) {
+                    return true;
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT task FROM shards WHERE shardId = ?")) {
+                ps.setLong(1, lease.shardId());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return !rs.next() || rs.getString(1) == null;
+                }
             }
         });
     }
