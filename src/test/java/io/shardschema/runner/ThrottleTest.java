@@ -62,8 +62,7 @@ class ThrottleTest {
 
         assertThat(result.exit()).as(result.all()).isZero();
         assertThat(result.json().path("summary").path("applied").asInt()).isEqualTo(shards);
-        assertThat(fleet.column("SELECT DISTINCT version FROM " + cat + ".shards")).containsExactly("1");
-        assertThat(fleet.count("SELECT COUNT(*) FROM " + cat + ".log WHERE state = 'applied'")).isEqualTo(shards);
+        assertAllAppliedOnce(fleet, shards);
     }
 
     @Test
@@ -72,7 +71,6 @@ class ThrottleTest {
         TestFleet fleet = TestFleet.create(TestServers.shared(), "thrwork", shards);
         fleet.registerAll();
         fleet.addVersion("wk", "CREATE TABLE wk AS SELECT SLEEP(0.2) AS s");
-        String cat = "`" + fleet.prefix + "_catalog`";
 
         try (ProcesslistSampler sampler = new ProcesslistSampler(fleet, "wk")) {
             CompletableFuture<Cli.Result> run = Cli.start(fleet.configFile, "run", "--json", "--workers", "8");
@@ -89,8 +87,7 @@ class ThrottleTest {
             assertThat(sampler.samplesSince(capped)).as("samples taken while capped").hasSizeGreaterThan(50);
             assertThat(sampler.maxSince(capped)).as("changes running at once under `throttle workers 1`").isEqualTo(1);
         }
-        assertThat(fleet.column("SELECT DISTINCT version FROM " + cat + ".shards")).containsExactly("1");
-        assertThat(fleet.count("SELECT COUNT(*) FROM " + cat + ".log WHERE state = 'applied'")).isEqualTo(shards);
+        assertAllAppliedOnce(fleet, shards);
     }
 
     @Test
@@ -100,7 +97,6 @@ class ThrottleTest {
         fleet.set("perServerConcurrency", "2");
         fleet.registerAll();
         fleet.addVersion("bd", "CREATE TABLE bd AS SELECT SLEEP(0.2) AS s");
-        String cat = "`" + fleet.prefix + "_catalog`";
 
         try (ProcesslistSampler sampler = new ProcesslistSampler(fleet, "bd")) {
             Cli.Result result = Cli.run(fleet.configFile, "run", "--json", "--workers", "8");
@@ -108,6 +104,12 @@ class ThrottleTest {
             assertThat(result.exit()).as(result.all()).isZero();
             assertThat(sampler.max()).as("changes running at once on the one server, budget 2").isEqualTo(2);
         }
+        assertAllAppliedOnce(fleet, shards);
+    }
+
+    /** Every shard reached version 1 with one applied run each. */
+    private static void assertAllAppliedOnce(TestFleet fleet, int shards) {
+        String cat = "`" + fleet.prefix + "_catalog`";
         assertThat(fleet.column("SELECT DISTINCT version FROM " + cat + ".shards")).containsExactly("1");
         assertThat(fleet.count("SELECT COUNT(*) FROM " + cat + ".log WHERE state = 'applied'")).isEqualTo(shards);
     }
