@@ -48,8 +48,7 @@ final class DemoCommand implements Callable<Integer> {
         context.err.println("demo: embedded MariaDB on " + server.serverKey() + "; creating " + shards + " shard schemas");
         List<String> names = createFleet(server, shards);
         CatalogLayout.initialize(server.withDatabase(DEMO_CATALOG));
-        Config config = context.config().with("dbDSN", server.withDatabase(DEMO_CATALOG).toGoForm(false))
-                .with("perServerConcurrency", "8").with("workers", "8");
+        Config config = context.config().with("perServerConcurrency", "8").with("workers", "8");
         try (Catalog catalog = Catalog.open(server.withDatabase(DEMO_CATALOG), 12)) {
             catalog.addShards(names, server);
             catalog.addVersion("users", "ADD COLUMN last_login DATETIME NULL", "sql", null, null);

@@ -55,24 +55,6 @@ public final class Config {
         validate();
     }
 
-    /** Defaults only: the embedded catalog. */
-    public static Config defaults(Path embeddedDir) {
-        Map<String, String> v = new LinkedHashMap<>(DEFAULTS);
-        v.put("embeddedDir", embeddedDir.toString());
-        return new Config(v, null);
-    }
-
-    public static Config of(Map<String, String> overrides) {
-        Map<String, String> v = new LinkedHashMap<>(DEFAULTS);
-        overrides.forEach((k, val) -> {
-            if (!DEFAULTS.containsKey(k)) {
-                throw ShardSchemaException.usage("unknown config key '" + k + "'; known keys: " + DEFAULTS.keySet());
-            }
-            v.put(k, val);
-        });
-        return new Config(v, null);
-    }
-
     /**
      * The config in force: {@code --config FILE}, else {@code $SHARDSCHEMA_CONFIG}, else /etc/ShardSchema.cnf if
      * it exists, else the defaults (embedded catalog). A file named explicitly must exist.

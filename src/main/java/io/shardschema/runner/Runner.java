@@ -270,7 +270,7 @@ public final class Runner {
     private void heartbeat() {
         for (Lease lease : inFlight.values()) {
             try {
-                if (!catalog.heartbeat(lease) && inFlight.containsKey(lease.token())) {
+                if (!catalog.heartbeat(lease)) {
                     AtomicBoolean h = held.get(lease.token());
                     if (h != null && h.getAndSet(false)) {
                         log.warn("lost the lease of shard {} version {}: another runner took it over",

@@ -95,15 +95,15 @@ final class TaskWorker {
                     : timer.time(() -> catalog.uncertainRun(lease.shardId(), version.number(), run));
             if (earlier.isPresent()) {
                 awaitLeftover(c, earlier.get());
-                if (!TableDefinition.read(c, schema, version.tableName()).equals(earlier.get().tableBefore())) {
-                    // The interrupted run landed the change before its outcome was recorded: never re-apply.
-                    validate(c, version);
-                    return new Ending(Run.ALREADY_APPLIED, "already applied: table " + version.tableName()
-                            + " changed since run " + earlier.get().run() + " read it, so that run's change landed",
-                            null, null);
-                }
             }
             String tableNow = TableDefinition.read(c, schema, version.tableName());
+            if (earlier.isPresent() && !tableNow.equals(earlier.get().tableBefore())) {
+                // The interrupted run landed the change before its outcome was recorded: never re-apply.
+                validate(c, version);
+                return new Ending(Run.ALREADY_APPLIED, "already applied: table " + version.tableName()
+                        + " changed since run " + earlier.get().run() + " read it, so that run's change landed",
+                        null, null);
+            }
             String statement = executor.describe(version);
             long connectionId = connectionId(c);
             if (!leaseHeld.getAsBoolean()
@@ -142,6 +142,7 @@ final class TaskWorker {
             return;
         }
         long since = System.nanoTime();
+        long nextLog = since;
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT 1 FROM information_schema.PROCESSLIST WHERE ID = ? AND INFO = ?")) {
             ps.setLong(1, earlier.shardConnection());
@@ -152,10 +153,11 @@ final class TaskWorker {
                         return;
                     }
                 }
-                long waited = (System.nanoTime() - since) / 1_000_000_000L;
-                if (waited % 60 == 0) {
+                long now = System.nanoTime();
+                if (now - nextLog >= 0) {
                     log.info("waiting for run {}'s statement, still executing on connection {} ({} s)", earlier.run(),
-                            earlier.shardConnection(), waited);
+                            earlier.shardConnection(), (now - since) / 1_000_000_000L);
+                    nextLog = now + 60_000_000_000L;
                 }
                 try {
                     Thread.sleep(1000);
