@@ -103,8 +103,14 @@ public final class Catalog implements AutoCloseable {
             "INSERT INTO shards (schemaName, shardDSN, serverKey, task, lastTaskHb) VALUES (?, ?, ?, NULL, NULL)";
 
     private static void bindShard(PreparedStatement ps, String schemaName, Dsn serverDsn) throws SQLException {
+        String stored = serverDsn.withDatabase(schemaName).toGoForm(false);
+        if (stored.length() > CatalogLayout.SHARD_DSN_MAX) {
+            throw ShardSchemaException.usage("the DSN of shard " + schemaName + " is " + stored.length()
+                    + " characters long; the catalog stores at most " + CatalogLayout.SHARD_DSN_MAX
+                    + " (shorten the certificate paths or use a defaultsFile)");
+        }
         ps.setString(1, schemaName);
-        ps.setString(2, serverDsn.withDatabase(schemaName).toGoForm(false));
+        ps.setString(2, stored);
         ps.setString(3, serverDsn.serverKey());
     }
 

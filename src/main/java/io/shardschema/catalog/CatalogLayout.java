@@ -19,7 +19,9 @@ import java.util.List;
  * {@code shardschema_layout}; {@link #initialize} brings any older catalog to {@link #CURRENT}.
  */
 public final class CatalogLayout {
-    public static final int CURRENT = 2;
+    public static final int CURRENT = 3;
+    /** Longest shard DSN the catalog stores (layout 3): TLS options with long file paths must fit whole. */
+    public static final int SHARD_DSN_MAX = 2048;
     static final String LAYOUT_TABLE = "shardschema_layout";
 
     private CatalogLayout() {
@@ -38,7 +40,8 @@ public final class CatalogLayout {
 
     private static final List<LayoutStep> STEPS = List.of(
             new LayoutStep(1, "original tables shards, versions, log", CatalogLayout::originalTables),
-            new LayoutStep(2, "task state, retries, run details and claim indexes", CatalogLayout::taskState));
+            new LayoutStep(2, "task state, retries, run details and claim indexes", CatalogLayout::taskState),
+            new LayoutStep(3, "shardDSN widened to " + SHARD_DSN_MAX + " characters", CatalogLayout::longShardDsns));
 
     /** Creates the catalog database if needed and upgrades it to the current layout. Safe to run concurrently. */
     public static InitReport initialize(Dsn catalogDsn) {
@@ -192,6 +195,12 @@ public final class CatalogLayout {
         }
         backfillServerKeys(c);
         uniqueShards(c);
+    }
+
+    private static void longShardDsns(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("ALTER TABLE `shards` MODIFY `shardDSN` varchar(" + SHARD_DSN_MAX + ") NOT NULL");
+        }
     }
 
     private static void backfillServerKeys(Connection c) throws SQLException {

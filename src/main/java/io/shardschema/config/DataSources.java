@@ -17,12 +17,13 @@ public final class DataSources {
     /**
      * The catalog's pool. Its first connection is made now, so a bad DSN or password fails here. Sessions run in
      * UTC (stall checks must not jump with daylight saving) and give up on a silent server after
-     * {@code socketTimeoutMillis}, so a runner never hangs on a catalog that vanished mid-query.
+     * {@code socketTimeoutMillis}, so a runner never hangs on a catalog that vanished mid-query. Strict mode makes
+     * a value too long for its column an error instead of a silently truncated row.
      */
     public static HikariDataSource catalogPool(Dsn dsn, int maxSize, int socketTimeoutMillis) {
         HikariConfig hc = config("catalog", dsn, maxSize);
         hc.addDataSourceProperty("socketTimeout", String.valueOf(socketTimeoutMillis));
-        hc.setConnectionInitSql("SET time_zone = '+00:00'");
+        hc.setConnectionInitSql("SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'");
         hc.setInitializationFailTimeout(1);
         return start(hc, dsn);
     }

@@ -49,7 +49,7 @@ class LegacyUpgradeTest {
 
         Cli.Result init = Cli.run(fleet.configFile, "init");
         assertThat(init.exit()).as(init.all()).isZero();
-        assertThat(init.out()).contains("from layout 0 to 2");
+        assertThat(init.out()).contains("from layout 0 to " + CatalogLayout.CURRENT);
         Cli.Result again = Cli.run(fleet.configFile, "init");
         assertThat(again.out()).contains("nothing to do");
 
@@ -62,6 +62,9 @@ class LegacyUpgradeTest {
         assertThat(fleet.column("SELECT state FROM " + cat + ".shards WHERE shardId IN (1, 2)")).containsExactly("running", "running");
         assertThat(fleet.column("SELECT CHARACTER_MAXIMUM_LENGTH FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '"
                 + fleet.prefix + "_old' AND TABLE_NAME = 'versions' AND COLUMN_NAME = 'tableName'")).containsExactly("64");
+        assertThat(fleet.column("SELECT CHARACTER_MAXIMUM_LENGTH FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '"
+                + fleet.prefix + "_old' AND TABLE_NAME = 'shards' AND COLUMN_NAME = 'shardDSN'"))
+                .containsExactly(String.valueOf(CatalogLayout.SHARD_DSN_MAX));
 
         Cli.Result run = Cli.run(fleet.configFile, "run", "--json");
         assertThat(run.exit()).as(run.all()).isZero();

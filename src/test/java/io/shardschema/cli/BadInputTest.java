@@ -70,6 +70,15 @@ class BadInputTest {
     }
 
     @Test
+    void dsnTooLongForTheCatalogIsRefusedNotTruncated() {
+        String longDsn = fleet.server.rootDsn(null) + "?loc=" + "x".repeat(2100);
+        Cli.Result r = run("shard", "add", "--schema", fleet.schemas.get(0), "--dsn", longDsn);
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err()).contains("the catalog stores at most 2048");
+        assertThat(fleet.count("SELECT COUNT(*) FROM " + cat() + ".shards")).isZero();
+    }
+
+    @Test
     void unknownShardId() {
         for (String[] args : new String[][]{{"shard", "remove", "98765"}, {"retry", "--shard", "98765"},
                 {"log", "--shard", "98765"}}) {
