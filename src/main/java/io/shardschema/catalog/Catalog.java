@@ -561,25 +561,36 @@ public final class Catalog implements AutoCloseable {
     }
 
     /**
-     * Closes a successful run and moves the shard to the target version, in one transaction fenced by the lease.
-     * Returns false (and changes nothing) when the lease was lost.
+     * Closes a successful run and moves the shard to the target version, in one statement fenced by the lease.
+     * With {@code continueWith} &gt; 0 the lease is kept for that next version (the worker goes on with the same
+     * shard); with 0 the shard is handed back. Returns false (and moves nothing) when the lease was lost.
      */
-    public boolean finishApplied(Lease lease, int run, String state, String message, String output) {
-        return sql(c -> inTransaction(c, () -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE shards SET version = ?, state = 'ready', task = NULL,"
-                    + " attempts = 0, retryAt = NULL WHERE shardId = ? AND task = ? AND state = 'running'")) {
+    public boolean finishApplied(Lease lease, int run, String state, String message, String output, int continueWith) {
+        return sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE shards s JOIN log l"
+                    + " ON l.shardId = s.shardId AND l.version = ? AND l.run = ?"
+                    + " SET s.version = ?, s.state = IF(? > 0, 'running', 'ready'), s.task = IF(? > 0, s.task, NULL),"
+                    + " s.attempts = 0, s.retryAt = NULL, s.lastTaskHb = NOW(),"
+                    + " l.state = ?, l.message = ?, l.output = ?, l.err = NULL, l.finishedAt = NOW(3)"
+                    + " WHERE " + LEASE_HELD)) {
                 ps.setInt(1, lease.targetVersion());
-                ps.setLong(2, lease.shardId());
-                ps.setString(3, lease.token());
-                if (ps.executeUpdate() == 0) {
-                    // The change is in place all the same: say so, so the holder's check finds it landed.
-                    updateRun(c, lease, run, Run.UNKNOWN, message + "; the lease was lost meanwhile", output, null);
-                    return false;
+                ps.setInt(2, run);
+                ps.setInt(3, lease.targetVersion());
+                ps.setInt(4, continueWith);
+                ps.setInt(5, continueWith);
+                ps.setString(6, state);
+                ps.setString(7, message);
+                ps.setString(8, output);
+                ps.setLong(9, lease.shardId());
+                ps.setString(10, lease.token());
+                if (ps.executeUpdate() > 0) {
+                    return true;
                 }
             }
-            updateRun(c, lease, run, state, message, output, null);
-            return true;
-        }));
+            // The change is in place all the same: say so, so the holder's check finds it landed.
+            updateRun(c, lease, run, Run.UNKNOWN, message + "; the lease was lost meanwhile", output, null);
+            return false;
+        });
     }
 
     /**

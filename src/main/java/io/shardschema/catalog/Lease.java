@@ -3,9 +3,16 @@ package io.shardschema.catalog;
 /**
  * A claimed task: the right to apply {@code targetVersion} (the next version after {@code fromVersion}; numbers may
  * have gaps) to one shard, held while {@code token} is in the shard's {@code task} column. Every write of the run
- * is fenced by that token. {@code runningOnServer} is how many tasks ran on the shard's server right after the
- * claim, this one included: the per-server budget check.
+ * is fenced by that token. A worker may keep the lease for the shard's next version ({@link #continueWith}), so a
+ * shard that is several versions behind costs one claim. {@code runningOnServer} is how many tasks ran on the
+ * shard's server right after the claim, this one included: the per-server budget check.
  */
 public record Lease(String token, long shardId, String schemaName, String shardDsn, String serverKey,
                     int fromVersion, int targetVersion, int attempts, boolean takeover, int runningOnServer) {
+
+    /** The same lease, kept after {@code targetVersion} landed, for the shard's next version. */
+    public Lease continueWith(int nextVersion) {
+        return new Lease(token, shardId, schemaName, shardDsn, serverKey, targetVersion, nextVersion, 0, false,
+                runningOnServer);
+    }
 }

@@ -60,7 +60,8 @@ public final class Runner {
     private final String name;
     private final AtomicLong claimSeq = new AtomicLong();
     private final Map<String, ChangeExecutor> executors = Map.of("sql", new SqlExecutor());
-    private final Map<Integer, Version> versionCache = new ConcurrentHashMap<>();
+    private final java.util.concurrent.ConcurrentSkipListMap<Integer, Version> versionCache =
+            new java.util.concurrent.ConcurrentSkipListMap<>();
     private final Map<String, Lease> inFlight = new ConcurrentHashMap<>();
     private final Map<String, AtomicBoolean> held = new ConcurrentHashMap<>();
     private final Map<String, Integer> perServer = new HashMap<>();
@@ -242,29 +243,53 @@ public final class Runner {
             perServer.merge(lease.serverKey(), 1, Integer::sum);
         }
         pool.execute(() -> {
-            TaskWorker.Outcome outcome = TaskWorker.Outcome.LEASE_LOST;
+            Lease current = lease;
             try {
-                outcome = worker.work(lease, leaseHeld::get);
-            } catch (RuntimeException e) {
-                // The end of the run could not be written (the catalog is unreachable): the lease stays, and a
-                // takeover finishes the task after the stall timeout.
-                log.error("shard {} version {}: could not record the run's end: {}", lease.shardId(),
-                        lease.targetVersion(), e.toString());
+                while (current != null) {
+                    Lease task = current;
+                    current = null;
+                    TaskWorker.Outcome outcome = TaskWorker.Outcome.LEASE_LOST;
+                    try {
+                        TaskWorker.Result result = worker.work(task, leaseHeld::get, this::continuation);
+                        outcome = result.outcome();
+                        current = result.next();
+                    } catch (RuntimeException e) {
+                        // The end of the run could not be written (the catalog is unreachable): the lease stays, and
+                        // a takeover finishes the task after the stall timeout.
+                        log.error("shard {} version {}: could not record the run's end: {}", task.shardId(),
+                                task.targetVersion(), e.toString());
+                    }
+                    outcomes[outcome.ordinal()].incrementAndGet();
+                    if (outcome == TaskWorker.Outcome.FAILED) {
+                        log.warn("shard {} failed at version {}; see `shardschema log --shard {}`", task.shardId(),
+                                task.targetVersion(), task.shardId());
+                    }
+                    if (current != null) {
+                        inFlight.put(current.token(), current);
+                    }
+                    listener.taskFinished(task.shardId(), task.targetVersion(), outcome.name());
+                }
             } finally {
-                outcomes[outcome.ordinal()].incrementAndGet();
                 inFlight.remove(lease.token());
                 held.remove(lease.token());
                 synchronized (perServer) {
                     perServer.merge(lease.serverKey(), -1, Integer::sum);
                 }
-                if (outcome == TaskWorker.Outcome.FAILED) {
-                    log.warn("shard {} failed at version {}; see `shardschema log --shard {}`", lease.shardId(),
-                            lease.targetVersion(), lease.shardId());
-                }
-                listener.taskFinished(lease.shardId(), lease.targetVersion(), outcome.name());
                 finished.add(lease.token());
             }
         });
+    }
+
+    /**
+     * The version a worker goes on with after applying {@code applied} to a shard, keeping its lease: the next one
+     * in the catalog, unless the stop file, a pause or a lower worker limit says to take no new task (0).
+     */
+    private int continuation(int applied) {
+        if (control.stopRequested() || inFlight.size() > control.state().limit(workers)) {
+            return 0;
+        }
+        Integer next = versionCache.higherKey(applied);
+        return next == null ? 0 : next;
     }
 
     private void heartbeat() {

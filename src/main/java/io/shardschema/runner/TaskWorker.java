@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import java.util.function.IntUnaryOperator;
 
 /**
  * Works one claimed task: opens a run, checks whether an interrupted earlier run already landed the change,
@@ -31,6 +32,13 @@ final class TaskWorker {
 
     /** How a task ended, for the runner's summary and progress. */
     enum Outcome { APPLIED, ALREADY_APPLIED, RETRY_LATER, FAILED, LEASE_LOST }
+
+    /** How a task ended, and the lease for the shard's next version when the worker goes on with that shard. */
+    record Result(Outcome outcome, Lease next) {
+        Result(Outcome outcome) {
+            this(outcome, null);
+        }
+    }
 
     private final Catalog catalog;
     private final ShardConnections shards;
@@ -51,14 +59,18 @@ final class TaskWorker {
         this.timer = timer;
     }
 
-    Outcome work(Lease lease, BooleanSupplier leaseHeld) {
+    /**
+     * Works the task. After a success, {@code continuation} tells (from the version just applied) which version the
+     * worker goes on with under the same lease, or 0 to hand the shard back.
+     */
+    Result work(Lease lease, BooleanSupplier leaseHeld, IntUnaryOperator continuation) {
         int run;
         try {
             run = timer.time(() -> catalog.startRun(lease, runnerName, "started by " + runnerName
                     + (lease.takeover() ? " after taking over a stalled task" : "")));
         } catch (Catalog.LeaseLost e) {
             log.warn("shard {} version {}: {}", lease.shardId(), lease.targetVersion(), e.getMessage());
-            return Outcome.LEASE_LOST;
+            return new Result(Outcome.LEASE_LOST);
         }
         Ending ending;
         try {
@@ -70,8 +82,8 @@ final class TaskWorker {
         }
         // Closed the shard connection first: closing it cannot fail a run that is already recorded.
         return ending.state().equals(Run.APPLIED) || ending.state().equals(Run.ALREADY_APPLIED)
-                ? finish(lease, run, ending.state(), ending.message(), ending.output())
-                : fail(lease, run, ending.state(), ending.message(), ending.output(), ending.err());
+                ? finish(lease, run, ending, continuation.applyAsInt(lease.targetVersion()))
+                : new Result(fail(lease, run, ending.state(), ending.message(), ending.output(), ending.err()));
     }
 
     /** How a run ended on the shard, before it is written to the catalog. */
@@ -174,12 +186,14 @@ final class TaskWorker {
         return c.unwrap(org.mariadb.jdbc.Connection.class).getThreadId();
     }
 
-    private Outcome finish(Lease lease, int run, String state, String message, String output) {
-        boolean held = timer.time(() -> catalog.finishApplied(lease, run, state, message, output));
+    private Result finish(Lease lease, int run, Ending ending, int next) {
+        boolean held = timer.time(() -> catalog.finishApplied(lease, run, ending.state(), ending.message(),
+                ending.output(), next));
         if (!held) {
-            return Outcome.LEASE_LOST;
+            return new Result(Outcome.LEASE_LOST);
         }
-        return state.equals(Run.ALREADY_APPLIED) ? Outcome.ALREADY_APPLIED : Outcome.APPLIED;
+        return new Result(ending.state().equals(Run.ALREADY_APPLIED) ? Outcome.ALREADY_APPLIED : Outcome.APPLIED,
+                next > 0 ? lease.continueWith(next) : null);
     }
 
     private Outcome fail(Lease lease, int run, String state, String message, String output, String err) {
