@@ -15,7 +15,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -37,6 +39,7 @@ public final class Catalog implements AutoCloseable {
 
     private final HikariDataSource ds;
     private final Dsn dsn;
+    private final OnlineCatalog online = new OnlineCatalog(this);
 
     private Catalog(HikariDataSource ds, Dsn dsn) {
         this.ds = ds;
@@ -65,6 +68,11 @@ public final class Catalog implements AutoCloseable {
             throw DataSources.cannotConnect(dsn, e);
         }
         return catalog;
+    }
+
+    /** The record of online changes (phases, gates, progress). */
+    public OnlineCatalog online() {
+        return online;
     }
 
     public Dsn dsn() {
@@ -136,7 +144,7 @@ public final class Catalog implements AutoCloseable {
     }
 
     /** The one number a query returns (a count, a maximum), its parameters bound in order. */
-    private static int queryInt(Connection c, String sql, Object... params) throws SQLException {
+    static int queryInt(Connection c, String sql, Object... params) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             for (int i = 0; i < params.length; i++) {
                 ps.setObject(i + 1, params[i]);
@@ -226,10 +234,18 @@ public final class Catalog implements AutoCloseable {
         return sql(c -> {
             int n = 0;
             try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE shards SET state = 'ready', attempts = 0, retryAt = NULL WHERE shardId = ? AND state = 'failed'")) {
+                    "UPDATE shards SET state = 'ready', attempts = 0, retryAt = NULL WHERE shardId = ? AND state = 'failed'");
+                 // A cancelled online change starts again from the beginning.
+                 PreparedStatement restart = c.prepareStatement("DELETE FROM online WHERE shardId = ? AND phase = ?")) {
                 for (long id : shardIds) {
                     ps.setLong(1, id);
-                    n += ps.executeUpdate();
+                    int retried = ps.executeUpdate();
+                    if (retried > 0) {
+                        restart.setLong(1, id);
+                        restart.setString(2, OnlineCatalog.CANCELLED);
+                        restart.executeUpdate();
+                    }
+                    n += retried;
                 }
             }
             return n;
@@ -252,14 +268,24 @@ public final class Catalog implements AutoCloseable {
     // ---- versions -----------------------------------------------------------------------------------------
 
     public int addVersion(String table, String command, String type, String validationQuery, String validationExpected) {
+        return addVersion(new Version(0, table, command, type, validationQuery, validationExpected));
+    }
+
+    /** Registers {@code draft} (its number is ignored) as the next version and returns its number. */
+    public int addVersion(Version draft) {
         return sql(c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO versions (command, tableName, cmdType,"
-                    + " validationQuery, validationExpected) VALUES (?, ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
-                ps.setString(1, command);
-                ps.setString(2, table);
-                ps.setString(3, type);
-                ps.setString(4, validationQuery);
-                ps.setString(5, validationExpected);
+                    + " validationQuery, validationExpected, options, autoApprove, autoCutover, finalInsert)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
+                ps.setString(1, draft.command());
+                ps.setString(2, draft.tableName());
+                ps.setString(3, draft.type());
+                ps.setString(4, draft.validationQuery());
+                ps.setString(5, draft.validationExpected());
+                ps.setString(6, draft.online().options().isEmpty() ? null : encodeOptions(draft.online().options()));
+                ps.setBoolean(7, draft.online().autoApprove());
+                ps.setBoolean(8, draft.online().autoCutover());
+                ps.setString(9, draft.online().finalInsert());
                 ps.executeUpdate();
                 try (ResultSet rs = ps.getGeneratedKeys()) {
                     rs.next();
@@ -269,14 +295,36 @@ public final class Catalog implements AutoCloseable {
         });
     }
 
+    /** Options are stored one {@code name=value} per line, in the order given. */
+    private static String encodeOptions(Map<String, String> options) {
+        StringBuilder sb = new StringBuilder();
+        options.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+        return sb.toString();
+    }
+
+    private static Map<String, String> decodeOptions(String stored) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (stored != null) {
+            for (String line : stored.split("\n")) {
+                int eq = line.indexOf('=');
+                if (eq > 0) {
+                    out.put(line.substring(0, eq), line.substring(eq + 1));
+                }
+            }
+        }
+        return out;
+    }
+
     public List<Version> versions() {
         return sql(c -> {
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT version, tableName, command,"
-                    + " cmdType, validationQuery, validationExpected FROM versions ORDER BY version")) {
+                    + " cmdType, validationQuery, validationExpected, options, autoApprove, autoCutover, finalInsert"
+                    + " FROM versions ORDER BY version")) {
                 List<Version> out = new ArrayList<>();
                 while (rs.next()) {
                     out.add(new Version(rs.getInt(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                            rs.getString(5), rs.getString(6)));
+                            rs.getString(5), rs.getString(6), new Version.Online(decodeOptions(rs.getString(7)),
+                            rs.getBoolean(8), rs.getBoolean(9), rs.getString(10))));
                 }
                 return out;
             }
@@ -594,6 +642,55 @@ public final class Catalog implements AutoCloseable {
     }
 
     /**
+     * Closes a run that stopped at a gate of an online change: the shard waits (no runner claims it) until
+     * {@code approve} or {@code cutover} makes it ready again. False when the lease was lost.
+     */
+    public boolean finishWaiting(Lease lease, int run, String message, String output) {
+        return sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE shards s JOIN log l"
+                    + " ON l.shardId = s.shardId AND l.version = ? AND l.run = ?"
+                    + " SET s.state = 'waiting', s.task = NULL, s.attempts = 0, s.retryAt = NULL,"
+                    + " l.state = ?, l.message = ?, l.output = ?, l.finishedAt = NOW(3) WHERE " + LEASE_HELD)) {
+                ps.setInt(1, lease.targetVersion());
+                ps.setInt(2, run);
+                ps.setString(3, Run.WAITING);
+                ps.setString(4, message);
+                ps.setString(5, output);
+                ps.setLong(6, lease.shardId());
+                ps.setString(7, lease.token());
+                return ps.executeUpdate() > 0;
+            }
+        });
+    }
+
+    /** Hands a claim back untouched, to be claimable again after {@code seconds} (its server is busy). */
+    public void postpone(Lease lease, int seconds) {
+        sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE shards SET state = 'ready', task = NULL,"
+                    + " retryAt = NOW() + INTERVAL ? SECOND WHERE shardId = ? AND task = ? AND state = 'running'")) {
+                ps.setInt(1, seconds);
+                ps.setLong(2, lease.shardId());
+                ps.setString(3, lease.token());
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    /** Writes the output a run produced so far (long online changes stream theirs while they run). */
+    public void recordOutput(long shardId, int version, int run, String output) {
+        sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE log SET output = ? WHERE shardId = ? AND version = ? AND run = ?")) {
+                ps.setString(1, output);
+                ps.setLong(2, shardId);
+                ps.setInt(3, version);
+                ps.setInt(4, run);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    /**
      * Closes a failed run; the task goes back to ready after a delay, or the shard is marked failed once it has
      * used {@code maxRuns} attempts. Returns the shard's new state ("ready", "failed", or "lost" without a lease).
      */
@@ -711,7 +808,7 @@ public final class Catalog implements AutoCloseable {
         void bind(PreparedStatement ps) throws SQLException;
     }
 
-    private interface SqlWork<T> {
+    interface SqlWork<T> {
         T run(Connection c) throws SQLException;
     }
 
@@ -737,7 +834,7 @@ public final class Catalog implements AutoCloseable {
      * Runs catalog work on a pooled connection. A deadlock or lock wait timeout rolls the statement (or the
      * transaction) back whole, so the work is simply tried again, a few times, after a short random pause.
      */
-    private <T> T sql(SqlWork<T> work) {
+    <T> T sql(SqlWork<T> work) {
         for (int attempt = 1; ; attempt++) {
             try (Connection c = ds.getConnection()) {
                 return work.run(c);
@@ -756,7 +853,7 @@ public final class Catalog implements AutoCloseable {
         }
     }
 
-    private static Instant instant(Timestamp ts) {
+    static Instant instant(Timestamp ts) {
         return ts == null ? null : ts.toInstant();
     }
 }

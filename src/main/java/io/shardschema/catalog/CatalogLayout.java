@@ -19,7 +19,7 @@ import java.util.List;
  * {@code shardschema_layout}; {@link #initialize} brings any older catalog to {@link #CURRENT}.
  */
 public final class CatalogLayout {
-    public static final int CURRENT = 3;
+    public static final int CURRENT = 4;
     /** Longest shard DSN the catalog stores (layout 3): TLS options with long file paths must fit whole. */
     public static final int SHARD_DSN_MAX = 2048;
     static final String LAYOUT_TABLE = "shardschema_layout";
@@ -41,7 +41,9 @@ public final class CatalogLayout {
     private static final List<LayoutStep> STEPS = List.of(
             new LayoutStep(1, "original tables shards, versions, log", CatalogLayout::originalTables),
             new LayoutStep(2, "task state, retries, run details and claim indexes", CatalogLayout::taskState),
-            new LayoutStep(3, "shardDSN widened to " + SHARD_DSN_MAX + " characters", CatalogLayout::longShardDsns));
+            new LayoutStep(3, "shardDSN widened to " + SHARD_DSN_MAX + " characters", CatalogLayout::longShardDsns),
+            new LayoutStep(4, "online changes: version options and gates, waiting shards, table online",
+                    CatalogLayout::onlineChanges));
 
     /** Creates the catalog database if needed and upgrades it to the current layout. Safe to run concurrently. */
     public static InitReport initialize(Dsn catalogDsn) {
@@ -200,6 +202,35 @@ public final class CatalogLayout {
     private static void longShardDsns(Connection c) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute("ALTER TABLE `shards` MODIFY `shardDSN` varchar(" + SHARD_DSN_MAX + ") NOT NULL");
+        }
+    }
+
+    private static void onlineChanges(Connection c) throws SQLException {
+        addColumn(c, "versions", "options", "text NULL");
+        addColumn(c, "versions", "autoApprove", "tinyint NOT NULL DEFAULT 0");
+        addColumn(c, "versions", "autoCutover", "tinyint NOT NULL DEFAULT 0");
+        addColumn(c, "versions", "finalInsert", "mediumtext NULL");
+        try (Statement s = c.createStatement()) {
+            // 'waiting': an online change stands at a gate (approval, cut-over) until a DBA moves it on.
+            s.execute("ALTER TABLE `shards` MODIFY `state` enum('ready','running','failed','waiting')"
+                    + " NOT NULL DEFAULT 'ready'");
+            s.execute("CREATE TABLE IF NOT EXISTS `online` ("
+                    + " `shardId` int unsigned NOT NULL,"
+                    + " `version` int unsigned NOT NULL,"
+                    + " `phase` varchar(32) NOT NULL,"
+                    + " `approved` tinyint NOT NULL DEFAULT 0,"
+                    + " `cutoverRequested` tinyint NOT NULL DEFAULT 0,"
+                    + " `cancelRequested` tinyint NOT NULL DEFAULT 0,"
+                    + " `tableRows` bigint NULL,"
+                    + " `tableBytes` bigint NULL,"
+                    + " `progress` decimal(5,2) NULL,"
+                    + " `etaSeconds` int NULL,"
+                    + " `oldTable` varchar(64) NULL,"
+                    + " `pendingTable` varchar(64) NULL,"
+                    + " `updatedAt` timestamp(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),"
+                    + " PRIMARY KEY (`shardId`, `version`),"
+                    + " KEY `idx_version_phase` (`version`, `phase`)"
+                    + ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
         }
     }
 

@@ -17,4 +17,8 @@ public record Run(long shardId, int version, int run, String state, String runne
     public static final String UNKNOWN = "unknown";
     /** The change ran but the version's validation query did not give the expected answer. */
     public static final String INVALID = "invalid";
+    /** An online change reached a gate (approval, cut-over) and waits for a DBA. */
+    public static final String WAITING = "waiting";
+    /** An online change was cancelled by a DBA; its shadow table and triggers were removed. */
+    public static final String CANCELLED = "cancelled";
 }

@@ -13,6 +13,7 @@ import java.util.regex.Pattern;
 public final class ChangeStatement {
     private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z0-9_$]{1,64}");
     private static final Pattern WHOLE_STATEMENT = Pattern.compile("(?is)(CREATE\\s+TABLE|DROP\\s+TABLE|RENAME\\s+TABLE)\\b.*");
+    private static final Pattern DROP_TABLE = Pattern.compile("(?is)DROP\\s+TABLE\\b.*");
     private static final Pattern LEADING_ALTER = Pattern.compile("(?is)ALTER\\s+TABLE\\b.*");
 
     private ChangeStatement() {
@@ -40,6 +41,11 @@ public final class ChangeStatement {
                     + ": drop the leading 'ALTER TABLE ...' and give only what follows (for example ADD COLUMN c INT)");
         }
         return c;
+    }
+
+    /** A DROP TABLE, which an online change turns into a move to the pending-drops database. */
+    public static boolean isDropTable(String command) {
+        return DROP_TABLE.matcher(command.strip()).matches();
     }
 
     public static boolean isWholeStatement(String command) {

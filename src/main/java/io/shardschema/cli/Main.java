@@ -14,7 +14,8 @@ import java.util.Map;
 @Command(name = "shardschema", mixinStandardHelpOptions = true, version = "shardschema 0.1.0",
         description = "Roll numbered schema changes out to a fleet of MySQL/MariaDB shards.",
         subcommands = {InitCommand.class, ShardCommand.class, VersionCommand.class, RunCommand.class,
-                StatusCommand.class, LogCommand.class, RetryCommand.class, ThrottleCommand.class, DemoCommand.class,
+                StatusCommand.class, LogCommand.class, RetryCommand.class, ApproveCommand.class, CutoverCommand.class,
+                CancelCommand.class, ThrottleCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     private final Context context;

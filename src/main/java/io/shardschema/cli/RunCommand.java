@@ -36,8 +36,9 @@ final class RunCommand implements Callable<Integer> {
         public String text() {
             Runner.Summary s = summary;
             return String.format("runner %s: %d tasks in %.1f s: %d applied, %d already applied, %d to retry,"
-                            + " %d failed, %d leases lost, %d taken over%s%s", s.runner(), s.tasks(), s.millis() / 1000.0,
-                    s.applied(), s.alreadyApplied(), s.retryLater(), s.failed(), s.leasesLost(), s.takeovers(),
+                            + " %d failed, %d waiting at a gate, %d leases lost, %d taken over%s%s", s.runner(), s.tasks(),
+                    s.millis() / 1000.0, s.applied(), s.alreadyApplied(), s.retryLater(), s.failed(), s.waiting(),
+                    s.leasesLost(), s.takeovers(),
                     s.stoppedByStopFile() ? "; stopped by the stop file" : "",
                     failedShards > 0 ? "\n" + failedShards + " shards are failed: see `shardschema status` and `shardschema log`" : "");
         }

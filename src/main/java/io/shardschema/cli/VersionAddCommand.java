@@ -1,7 +1,9 @@
 package io.shardschema.cli;
 
 import io.shardschema.ShardSchemaException;
+import io.shardschema.catalog.Version;
 import io.shardschema.change.ChangeStatement;
+import io.shardschema.change.PtOscOptions;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -10,6 +12,7 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "add", mixinStandardHelpOptions = true, description = "Register the next version: COMMAND on TABLE. The command is the body of"
@@ -23,8 +26,20 @@ final class VersionAddCommand implements Callable<Integer> {
     String table;
     @ArgGroup(exclusive = true, multiplicity = "1")
     Source source;
-    @Option(names = "--type", defaultValue = "sql", description = "How to apply it: sql (pt-osc comes with the online issue).")
+    @Option(names = "--type", defaultValue = "sql", description = "How to apply it: sql (directly) or pt-osc (online,"
+            + " through pt-online-schema-change, with the approval and cut-over gates).")
     String type;
+    @Option(names = "--option", description = "pt-osc only: a throttling or chunking option as name=value (max-lag,"
+            + " max-load, critical-load, chunk-size, chunk-time, chunk-size-limit, chunk-index, sleep, check-interval,"
+            + " recursion-method); repeatable.")
+    java.util.List<String> options = new java.util.ArrayList<>();
+    @Option(names = "--auto-approve", description = "pt-osc only: copy without waiting for `approve`.")
+    boolean autoApprove;
+    @Option(names = "--auto-cutover", description = "pt-osc only: swap as soon as the copy is done, without `cutover`.")
+    boolean autoCutover;
+    @Option(names = "--final-insert", description = "pt-osc only: a statement run on the shard right after the"
+            + " cut-over (make it idempotent: a cut-over interrupted at that moment runs it again).")
+    String finalInsert;
     @Option(names = "--validate-query", description = "A query run on the shard after the change; its first column"
             + " of the first row must equal --expect, or the run fails.")
     String validateQuery;
@@ -61,14 +76,26 @@ final class VersionAddCommand implements Callable<Integer> {
             }
         }
         String command = ChangeStatement.normaliseCommand(table, raw);
-        if (!type.equals("sql")) {
-            throw ShardSchemaException.usage("--type " + type + " is not supported by this build; use --type sql");
+        if (!type.equals(Version.SQL) && !type.equals(Version.PT_OSC)) {
+            throw ShardSchemaException.usage("--type " + type + " is unknown; use sql or pt-osc");
+        }
+        boolean online = type.equals(Version.PT_OSC);
+        if (!online && (!options.isEmpty() || autoApprove || autoCutover || finalInsert != null)) {
+            throw ShardSchemaException.usage("--option, --auto-approve, --auto-cutover and --final-insert need --type pt-osc");
+        }
+        Map<String, String> ptOscOptions = PtOscOptions.parse(options);
+        if (finalInsert != null && finalInsert.isBlank()) {
+            throw ShardSchemaException.usage("--final-insert is empty");
         }
         if ((validateQuery == null) != (expect == null)) {
             throw ShardSchemaException.usage("--validate-query and --expect go together");
         }
         context.catalog().checkSyntax(ChangeStatement.sql(table, command));
-        int version = context.catalog().addVersion(table, command, type, validateQuery, expect);
+        if (finalInsert != null) {
+            context.catalog().checkSyntax(finalInsert);
+        }
+        int version = context.catalog().addVersion(new Version(0, table, command, type, validateQuery, expect,
+                new Version.Online(ptOscOptions, autoApprove, autoCutover, finalInsert)));
         return context.print(new Result(version, table, type, ChangeStatement.sql(table, command)), json);
     }
 }

@@ -34,6 +34,7 @@ public final class Config {
         d.put("lockWaitTimeoutSeconds", "10");
         d.put("stopFile", "/tmp/ShardSchema.stop");
         d.put("ptOscPath", "pt-online-schema-change");
+        d.put("onlinePerServer", "1");
         d.put("defaultsFile", null);
         d.put("logDir", "/tmp/shardschema-logs");
         d.put("pendingDropsDb", "_pending_drops");
@@ -121,7 +122,7 @@ public final class Config {
             Dsn.parse(values.get("dbDSN"));
         }
         for (String key : List.of("workers", "perServerConcurrency", "heartbeatSeconds", "stallSeconds", "maxRuns",
-                "lockWaitTimeoutSeconds")) {
+                "lockWaitTimeoutSeconds", "onlinePerServer")) {
             positive(key);
         }
         nonNegative("retryDelaySeconds");
@@ -215,6 +216,27 @@ public final class Config {
 
     public Optional<Path> defaultsFile() {
         return Optional.ofNullable(values.get("defaultsFile")).map(Path::of);
+    }
+
+    public String ptOscPath() {
+        return values.get("ptOscPath");
+    }
+
+    /** Online changes (pt-osc) that may run at once on one server, on top of perServerConcurrency. */
+    public int onlinePerServer() {
+        return integer("onlinePerServer");
+    }
+
+    public Path logDir() {
+        return Path.of(values.get("logDir"));
+    }
+
+    public String pendingDropsDb() {
+        return values.get("pendingDropsDb");
+    }
+
+    public int trashRetentionDays() {
+        return integer("trashRetentionDays");
     }
 
     public Optional<String> hostOverride() {

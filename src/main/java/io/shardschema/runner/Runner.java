@@ -4,14 +4,16 @@ import io.shardschema.ShardSchemaException;
 import io.shardschema.catalog.Catalog;
 import io.shardschema.catalog.Lease;
 import io.shardschema.catalog.Version;
-import io.shardschema.change.ChangeExecutor;
-import io.shardschema.change.SqlExecutor;
+import io.shardschema.change.PtOsc;
 import io.shardschema.config.Config;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -44,10 +46,10 @@ public final class Runner {
     }
 
     /** What one runner did. */
-    public record Summary(String runner, int applied, int alreadyApplied, int retryLater, int failed, int leasesLost,
-                          int takeovers, long millis, long catalogMillis, boolean stoppedByStopFile) {
+    public record Summary(String runner, int applied, int alreadyApplied, int retryLater, int failed, int waiting,
+                          int leasesLost, int takeovers, long millis, long catalogMillis, boolean stoppedByStopFile) {
         public int tasks() {
-            return applied + alreadyApplied + retryLater + failed + leasesLost;
+            return applied + alreadyApplied + retryLater + failed + waiting + leasesLost;
         }
     }
 
@@ -57,9 +59,11 @@ public final class Runner {
     private final boolean follow;
     private final Listener listener;
     private final ThrottleControl control;
+    private final Clock clock;
+    /** pt-osc's pause file for this runner's online changes: present while the throttle file says pause. */
+    private final Path pauseFile;
     private final String name;
     private final AtomicLong claimSeq = new AtomicLong();
-    private final Map<String, ChangeExecutor> executors = Map.of("sql", new SqlExecutor());
     private final java.util.concurrent.ConcurrentSkipListMap<Integer, Version> versionCache =
             new java.util.concurrent.ConcurrentSkipListMap<>();
     private final Map<String, Lease> inFlight = new ConcurrentHashMap<>();
@@ -80,7 +84,9 @@ public final class Runner {
         this.follow = follow;
         this.listener = listener;
         this.control = new ThrottleControl(config.throttlingFile(), config.stopFile(), clock);
+        this.clock = clock;
         this.name = runnerName();
+        this.pauseFile = config.logDir().resolve("pause-" + name.replaceAll("[^A-Za-z0-9_.-]", "_"));
         for (int i = 0; i < outcomes.length; i++) {
             outcomes[i] = new AtomicInteger();
         }
@@ -112,7 +118,9 @@ public final class Runner {
         ExecutorService pool = Executors.newFixedThreadPool(workers, daemonThreads("worker"));
         ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(daemonThreads("heartbeat"));
         try (ShardConnections shards = new ShardConnections(config, catalog.dsn(), config.perServerConcurrency())) {
-            TaskWorker worker = new TaskWorker(catalog, shards, executors, this::version, config, name, timer);
+            OnlineChange online = new OnlineChange(catalog, shards, config,
+                    new PtOsc(config.ptOscPath(), pauseFile), clock);
+            TaskWorker worker = new TaskWorker(catalog, shards, online, this::version, config, name, timer);
             heartbeats.scheduleAtFixedRate(this::heartbeat, config.heartbeatSeconds(), config.heartbeatSeconds(),
                     TimeUnit.SECONDS);
             log.info("runner {} started: {} workers, at most {} per server", name, workers, config.perServerConcurrency());
@@ -126,7 +134,9 @@ public final class Runner {
                 } else {
                     stopped = false;
                 }
-                int limit = control.state().limit(workers);
+                ThrottleControl.State throttle = control.state();
+                pauseOnlineChanges(throttle.paused());
+                int limit = throttle.limit(workers);
                 boolean claimedAny = false;
                 try {
                     if (!stopped && inFlight.size() < limit) {
@@ -164,10 +174,11 @@ public final class Runner {
             pool.shutdown();
             awaitQuietly(pool);
             heartbeats.shutdownNow();
+            pauseOnlineChanges(false);
         }
         Summary s = new Summary(name, count(TaskWorker.Outcome.APPLIED), count(TaskWorker.Outcome.ALREADY_APPLIED),
                 count(TaskWorker.Outcome.RETRY_LATER), count(TaskWorker.Outcome.FAILED),
-                count(TaskWorker.Outcome.LEASE_LOST), takeovers, (System.nanoTime() - start) / 1_000_000,
+                count(TaskWorker.Outcome.WAITING), count(TaskWorker.Outcome.LEASE_LOST), takeovers, (System.nanoTime() - start) / 1_000_000,
                 timer.millis(), stopped);
         log.info("runner {} done: {}", name, s);
         return s;
@@ -267,7 +278,9 @@ public final class Runner {
                     if (current != null) {
                         inFlight.put(current.token(), current);
                     }
-                    listener.taskFinished(task.shardId(), task.targetVersion(), outcome.name());
+                    if (outcome != TaskWorker.Outcome.POSTPONED) {
+                        listener.taskFinished(task.shardId(), task.targetVersion(), outcome.name());
+                    }
                 }
             } finally {
                 inFlight.remove(lease.token());
@@ -290,6 +303,20 @@ public final class Runner {
         }
         Integer next = versionCache.higherKey(applied);
         return next == null ? 0 : next;
+    }
+
+    /** Creates or removes pt-osc's pause file: a pause in the throttle file pauses running copies too. */
+    private void pauseOnlineChanges(boolean paused) {
+        try {
+            if (paused && !Files.exists(pauseFile)) {
+                Files.createDirectories(pauseFile.getParent());
+                Files.writeString(pauseFile, "paused by the throttle file " + config.throttlingFile() + "\n");
+            } else if (!paused) {
+                Files.deleteIfExists(pauseFile);
+            }
+        } catch (IOException e) {
+            log.warn("cannot update pt-osc's pause file {}: {}", pauseFile, e.getMessage());
+        }
     }
 
     private void heartbeat() {

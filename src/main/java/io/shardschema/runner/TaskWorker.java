@@ -6,6 +6,7 @@ import io.shardschema.catalog.Run;
 import io.shardschema.catalog.Version;
 import io.shardschema.change.ChangeExecutor;
 import io.shardschema.change.ChangeExecutor.ExecutionResult;
+import io.shardschema.change.SqlExecutor;
 import io.shardschema.config.Config;
 import io.shardschema.config.DataSources;
 import io.shardschema.schema.TableDefinition;
@@ -17,7 +18,6 @@ import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
@@ -29,9 +29,11 @@ import java.util.function.IntUnaryOperator;
  */
 final class TaskWorker {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TaskWorker.class);
+    /** How long a claim waits when its server already runs onlinePerServer online changes. */
+    private static final int POSTPONE_SECONDS = 5;
 
     /** How a task ended, for the runner's summary and progress. */
-    enum Outcome { APPLIED, ALREADY_APPLIED, RETRY_LATER, FAILED, LEASE_LOST }
+    enum Outcome { APPLIED, ALREADY_APPLIED, RETRY_LATER, FAILED, LEASE_LOST, WAITING, POSTPONED }
 
     /** How a task ended, and the lease for the shard's next version when the worker goes on with that shard. */
     record Result(Outcome outcome, Lease next) {
@@ -42,17 +44,18 @@ final class TaskWorker {
 
     private final Catalog catalog;
     private final ShardConnections shards;
-    private final Map<String, ChangeExecutor> executors;
+    private final ChangeExecutor sql = new SqlExecutor();
+    private final OnlineChange online;
     private final Function<Integer, Version> versions;
     private final Config config;
     private final String runnerName;
     private final CatalogTimer timer;
 
-    TaskWorker(Catalog catalog, ShardConnections shards, Map<String, ChangeExecutor> executors,
+    TaskWorker(Catalog catalog, ShardConnections shards, OnlineChange online,
                Function<Integer, Version> versions, Config config, String runnerName, CatalogTimer timer) {
         this.catalog = catalog;
         this.shards = shards;
-        this.executors = executors;
+        this.online = online;
         this.versions = versions;
         this.config = config;
         this.runnerName = runnerName;
@@ -64,6 +67,33 @@ final class TaskWorker {
      * worker goes on with under the same lease, or 0 to hand the shard back.
      */
     Result work(Lease lease, BooleanSupplier leaseHeld, IntUnaryOperator continuation) {
+        Version version = versions.apply(lease.targetVersion());
+        Connection slot = null;
+        if (version.isOnline()) {
+            try {
+                slot = online.reserve(lease).orElse(null);
+                if (slot == null) {
+                    timer.time(() -> {
+                        catalog.postpone(lease, POSTPONE_SECONDS);
+                        return null;
+                    });
+                    return new Result(Outcome.POSTPONED);
+                }
+            } catch (SQLException e) {
+                // The shard's server is unreachable: the run below records the failure and counts the attempt.
+            }
+        }
+        try {
+            return run(lease, version, slot, leaseHeld, continuation);
+        } finally {
+            if (slot != null) {
+                OnlineChange.release(slot);
+            }
+        }
+    }
+
+    private Result run(Lease lease, Version version, Connection slot, BooleanSupplier leaseHeld,
+                       IntUnaryOperator continuation) {
         int run;
         try {
             run = timer.time(() -> catalog.startRun(lease, runnerName, "started by " + runnerName
@@ -72,31 +102,51 @@ final class TaskWorker {
             log.warn("shard {} version {}: {}", lease.shardId(), lease.targetVersion(), e.getMessage());
             return new Result(Outcome.LEASE_LOST);
         }
-        Ending ending;
+        Ending ending = attemptAny(lease, run, version, slot, leaseHeld);
+        return switch (ending.state()) {
+            case Run.APPLIED, Run.ALREADY_APPLIED -> finish(lease, run, ending, continuation.applyAsInt(lease.targetVersion()));
+            case Run.WAITING -> new Result(timer.time(() -> catalog.finishWaiting(lease, run, ending.message(),
+                    ending.output())) ? Outcome.WAITING : Outcome.LEASE_LOST);
+            // A cancelled change stays stopped until a DBA retries it: its shard is failed at once.
+            case Run.CANCELLED -> new Result(fail(lease, run, ending, lease.attempts() + 1));
+            default -> new Result(fail(lease, run, ending, config.maxRuns()));
+        };
+    }
+
+    private Ending attemptAny(Lease lease, int run, Version version, Connection slot, BooleanSupplier leaseHeld) {
         try {
-            ending = attempt(lease, run, leaseHeld);
+            return version.isOnline() ? onlineAttempt(lease, run, version, slot, leaseHeld)
+                    : attempt(lease, run, version, leaseHeld);
         } catch (RuntimeException e) {
             // Not the shard's error but ours (a DSN that no longer parses, a missing key file, ...): still a
             // failed run, so attempts count and the shard ends failed instead of being retried for ever.
-            ending = new Ending(Run.FAILED, "failed: " + e.getMessage(), null, e.toString());
+            return new Ending(Run.FAILED, "failed: " + e.getMessage(), null, e.toString());
         }
-        // Closed the shard connection first: closing it cannot fail a run that is already recorded.
-        return ending.state().equals(Run.APPLIED) || ending.state().equals(Run.ALREADY_APPLIED)
-                ? finish(lease, run, ending, continuation.applyAsInt(lease.targetVersion()))
-                : new Result(fail(lease, run, ending.state(), ending.message(), ending.output(), ending.err()));
+    }
+
+    private Ending onlineAttempt(Lease lease, int run, Version version, Connection slot, BooleanSupplier leaseHeld) {
+        if (slot == null) {
+            return new Ending(Run.FAILED, "failed: cannot connect to the shard's server", null, null);
+        }
+        try {
+            return online.advance(lease, run, version, slot, leaseHeld);
+        } catch (SQLException e) {
+            String err = describe(e);
+            return new Ending(Run.FAILED, "failed: " + firstLine(err), null, err);
+        } catch (java.io.IOException e) {
+            return new Ending(Run.FAILED, "failed: " + e.getMessage(), null, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Ending(Run.FAILED, "interrupted", null, e.toString());
+        }
     }
 
     /** How a run ended on the shard, before it is written to the catalog. */
-    private record Ending(String state, String message, String output, String err) {
+    record Ending(String state, String message, String output, String err) {
     }
 
-    private Ending attempt(Lease lease, int run, BooleanSupplier leaseHeld) {
-        Version version = versions.apply(lease.targetVersion());
-        ChangeExecutor executor = executors.get(version.type());
-        if (executor == null) {
-            return new Ending(Run.FAILED, "cmdType '" + version.type() + "' cannot be applied by this build", null,
-                    "no executor for cmdType " + version.type());
-        }
+    private Ending attempt(Lease lease, int run, Version version, BooleanSupplier leaseHeld) {
+        ChangeExecutor executor = sql;
         boolean executing = false;
         boolean applied = false;
         String output = null;
@@ -196,10 +246,10 @@ final class TaskWorker {
                 next > 0 ? lease.continueWith(next) : null);
     }
 
-    private Outcome fail(Lease lease, int run, String state, String message, String output, String err) {
+    private Outcome fail(Lease lease, int run, Ending ending, int maxRuns) {
         int delay = (int) Math.min(3600L, (long) config.retryDelaySeconds() << Math.min(lease.attempts(), 10));
-        String shardState = timer.time(() -> catalog.finishFailed(lease, run, state, message, output, err,
-                config.maxRuns(), delay));
+        String shardState = timer.time(() -> catalog.finishFailed(lease, run, ending.state(), ending.message(),
+                ending.output(), ending.err(), maxRuns, delay));
         return switch (shardState) {
             case "failed" -> Outcome.FAILED;
             case "lost" -> Outcome.LEASE_LOST;

@@ -8,4 +8,13 @@ public final class Sql {
     public static String quote(String identifier) {
         return "`" + identifier.replace("`", "``") + "`";
     }
+
+    /** A table name made from parts, within MySQL's 64 characters: a long one keeps its start and a hash of the whole. */
+    public static String tableName(String name) {
+        if (name.length() <= 64) {
+            return name;
+        }
+        String hash = Integer.toHexString(name.hashCode());
+        return name.substring(0, 63 - hash.length()) + "_" + hash;
+    }
 }

@@ -56,6 +56,8 @@ public final class TestFleet {
         settings.put("retryDelaySeconds", "1");
         settings.put("workers", "8");
         settings.put("perServerConcurrency", "8");
+        settings.put("logDir", dir.resolve("logs").toString());
+        settings.put("pendingDropsDb", prefix + "_pending");
     }
 
     /** Creates {@code shards} schemas, the catalog (init) and the config file; registers nothing yet. */

@@ -1,0 +1,170 @@
+package io.shardschema.change;
+
+import io.shardschema.ShardSchemaException;
+import io.shardschema.config.Dsn;
+import io.shardschema.schema.Sql;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Runs pt-online-schema-change against one table of one shard. Credentials go through a private option file
+ * (mode 0600, removed when the process ends), never on its command line. A copy leaves the shadow table and the
+ * triggers in place and does not swap: the cut-over is ShardSchema's own step.
+ */
+public final class PtOsc {
+    /** What the process is asked to do. */
+    public enum Mode { DRY_RUN, COPY }
+
+    /** pt-osc's progress line: "Copying `db`.`t`:  53% 00:26 remain". */
+    private static final Pattern PROGRESS = Pattern.compile("Copying .*:\\s+(\\d+)% (\\d+(?::\\d+)*) remain");
+    /** Linux: the child dies with the runner, so no copy keeps going after its runner was killed. */
+    private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
+
+    private final String executable;
+    private final Path pauseFile;
+
+    public PtOsc(String executable, Path pauseFile) {
+        this.executable = executable;
+        this.pauseFile = pauseFile;
+    }
+
+    /** The shadow table pt-osc builds for {@code table}; ShardSchema names it, so that it can find it again. */
+    public static String shadowTable(String table) {
+        return Sql.tableName("_" + table + "_new");
+    }
+
+    /** A started pt-osc process; closing it stops the process if still running and removes the option file. */
+    public final class Running implements AutoCloseable {
+        private final Process process;
+        private final Path optionFile;
+
+        private Running(Process process, Path optionFile) {
+            this.process = process;
+            this.optionFile = optionFile;
+        }
+
+        /** Feeds every output line (stdout and stderr) to {@code lines}; returns the exit code. */
+        public int await(Consumer<String> lines) throws IOException, InterruptedException {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    lines.accept(line);
+                }
+            }
+            return process.waitFor();
+        }
+
+        /** Stops the process (pt-osc leaves its triggers and shadow table; the caller cleans up). */
+        public void stop() {
+            process.destroy();
+        }
+
+        public long pid() {
+            return process.pid();
+        }
+
+        @Override
+        public void close() throws IOException {
+            process.destroyForcibly();
+            Files.deleteIfExists(optionFile);
+        }
+    }
+
+    /** Starts pt-osc on {@code schema.table} of the server {@code dsn} (with credentials) names. */
+    public Running start(Dsn dsn, String schema, String table, String alter, Map<String, String> options, Mode mode,
+                         Path workDir) throws IOException {
+        Files.createDirectories(workDir);
+        Path optionFile = Files.createTempFile(workDir, "ptosc-", ".cnf",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        try {
+            Files.writeString(optionFile, optionFileText(dsn));
+            List<String> command = new ArrayList<>();
+            if (Files.isExecutable(SETPRIV)) {
+                command.addAll(List.of(SETPRIV.toString(), "--pdeathsig", "KILL", "--"));
+            }
+            command.add(executable);
+            command.add("--defaults-file=" + optionFile);
+            command.addAll(List.of("--alter", alter));
+            // No replica discovery unless the version asks for it: shards are found through the catalog.
+            Map<String, String> all = new LinkedHashMap<>(Map.of("recursion-method", "none"));
+            all.putAll(options);
+            command.addAll(PtOscOptions.arguments(all));
+            command.addAll(List.of("--new-table-name", shadowTable(table), "--progress", "time,2",
+                    "--pause-file", pauseFile.toString(), "--no-swap-tables", "--no-drop-new-table",
+                    "--no-drop-triggers", "--no-drop-old-table"));
+            command.add(mode == Mode.DRY_RUN ? "--dry-run" : "--execute");
+            command.add(target(dsn, schema, table));
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+            pb.environment().remove("MYSQL_PWD");
+            return new Running(pb.start(), optionFile);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(optionFile);
+            if (e instanceof IOException io && io.getMessage() != null && io.getMessage().contains("error=2")) {
+                throw ShardSchemaException.error("cannot run " + executable + ": not found; install percona-toolkit"
+                        + " or set ptOscPath", e);
+            }
+            throw e;
+        }
+    }
+
+    /** pt-osc's DSN: the table, and where the server is; user and password are in the option file. */
+    private static String target(Dsn dsn, String schema, String table) {
+        for (String name : List.of(schema, table)) {
+            if (name.contains(",") || name.contains("=")) {
+                throw ShardSchemaException.error("pt-osc cannot address `" + name + "`: its DSN syntax forbids ',' and '='");
+            }
+        }
+        String where = dsn.socket() != null ? "S=" + dsn.socket() : "h=" + dsn.host() + ",P=" + dsn.port();
+        return "D=" + schema + ",t=" + table + "," + where;
+    }
+
+    private static String optionFileText(Dsn dsn) {
+        StringBuilder sb = new StringBuilder("[client]\n");
+        if (dsn.user() != null) {
+            sb.append("user=").append(quoted(dsn.user(), "user")).append('\n');
+        }
+        if (dsn.password() != null) {
+            sb.append("password=").append(quoted(dsn.password(), "password")).append('\n');
+        }
+        return sb.toString();
+    }
+
+    private static String quoted(String value, String what) {
+        if (value.contains("\"") || value.contains("\n")) {
+            throw ShardSchemaException.error("a " + what + " with a double quote or a line break cannot be passed to"
+                    + " pt-osc through an option file");
+        }
+        return "\"" + value.replace("\\", "\\\\") + "\"";
+    }
+
+    /** Percentage and seconds remaining, from one of pt-osc's progress lines. */
+    public record Progress(int percent, int etaSeconds) {
+    }
+
+    public static Optional<Progress> progress(String line) {
+        Matcher m = PROGRESS.matcher(line);
+        if (!m.find()) {
+            return Optional.empty();
+        }
+        int seconds = 0;
+        for (String part : m.group(2).split(":")) {
+            seconds = seconds * 60 + Integer.parseInt(part);
+        }
+        return Optional.of(new Progress(Integer.parseInt(m.group(1)), seconds));
+    }
+}

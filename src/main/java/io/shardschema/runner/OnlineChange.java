@@ -1,0 +1,354 @@
+package io.shardschema.runner;
+
+import io.shardschema.catalog.Catalog;
+import io.shardschema.catalog.Lease;
+import io.shardschema.catalog.OnlineCatalog;
+import io.shardschema.catalog.Run;
+import io.shardschema.catalog.Version;
+import io.shardschema.change.ChangeStatement;
+import io.shardschema.change.PtOsc;
+import io.shardschema.config.Config;
+import io.shardschema.config.Dsn;
+import io.shardschema.schema.Sql;
+
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The lifecycle of an online change on one shard: preparing (size, pt-osc dry run) → awaiting approval → copying
+ * (pt-osc copies and keeps the shadow table in sync through its triggers, without swapping) → awaiting cut-over →
+ * cutting over (an atomic RENAME swap; the old table moves to the pending-drops database, the triggers go) → the
+ * version's final insert → completed. Each claim of the task takes it as far as the gates allow; the phase lives
+ * in the catalog, so a takeover resumes from it: a copy starts again after its leftovers are removed, and a
+ * cut-over finds out from the tables whether its swap happened.
+ */
+final class OnlineChange {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(OnlineChange.class);
+    private static final long MONITOR_MILLIS = 2000;
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
+
+    private final Catalog catalog;
+    private final OnlineCatalog online;
+    private final ShardConnections shards;
+    private final Config config;
+    private final PtOsc ptOsc;
+    private final Clock clock;
+
+    OnlineChange(Catalog catalog, ShardConnections shards, Config config, PtOsc ptOsc, Clock clock) {
+        this.catalog = catalog;
+        this.online = catalog.online();
+        this.shards = shards;
+        this.config = config;
+        this.ptOsc = ptOsc;
+        this.clock = clock;
+    }
+
+    /**
+     * A connection to the shard holding one of its server's online slots ({@code onlinePerServer} named locks on
+     * the server itself, so every runner sees them and a dead runner's slot frees itself); empty when all are taken.
+     */
+    Optional<Connection> reserve(Lease lease) throws SQLException {
+        Connection c = shards.connect(lease.shardDsn(), lease.schemaName());
+        try (PreparedStatement ps = c.prepareStatement("SELECT GET_LOCK(?, 0)")) {
+            for (int slot = 1; slot <= config.onlinePerServer(); slot++) {
+                ps.setString(1, "shardschema.online." + slot);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next() && rs.getInt(1) == 1) {
+                        return Optional.of(c);
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            c.close();
+            throw e;
+        }
+        c.close();
+        return Optional.empty();
+    }
+
+    /** Frees the slot {@link #reserve} took, before the pooled connection goes back. */
+    static void release(Connection c) {
+        try (Statement s = c.createStatement()) {
+            s.execute("DO RELEASE_ALL_LOCKS()");
+        } catch (SQLException e) {
+            log.debug("releasing the online slot: {}", e.getMessage());
+        } finally {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // the pool discards a broken connection
+            }
+        }
+    }
+
+    /** Takes the task as far as its gates allow, on {@code c} (the shard's connection, holding the slot). */
+    TaskWorker.Ending advance(Lease lease, int run, Version version, Connection c, BooleanSupplier leaseHeld)
+            throws SQLException, IOException, InterruptedException {
+        long shardId = lease.shardId();
+        int v = version.number();
+        String schema = c.getCatalog();
+        String table = version.tableName();
+        try (RunOutput out = new RunOutput(catalog, config.logDir(), shardId, v, run)) {
+            OnlineCatalog.Task task = online.open(shardId, v);
+            String phase = task.phase();
+            if (ChangeStatement.isWholeStatement(version.command()) && phase.equals(OnlineCatalog.PREPARING)) {
+                return wholeStatement(lease, version, c, schema, table, out);
+            }
+            while (true) {
+                task = online.open(shardId, v);
+                if (task.cancelRequested() && !phase.equals(OnlineCatalog.CUTTING_OVER)) {
+                    removeLeftovers(c, schema, table);
+                    online.phase(shardId, v, OnlineCatalog.CANCELLED);
+                    return end(Run.CANCELLED, "cancelled in phase " + phase + "; shadow table and triggers removed,"
+                            + " table " + table + " untouched", out, "cancelled by a DBA");
+                }
+                switch (phase) {
+                    case OnlineCatalog.PREPARING -> {
+                        recordSize(c, shardId, v, schema, table);
+                        int exit = runPtOsc(lease, version, schema, table, PtOsc.Mode.DRY_RUN, out, leaseHeld);
+                        removeLeftovers(c, schema, table);
+                        if (exit != 0) {
+                            return end(Run.FAILED, "pt-osc dry run failed (exit " + exit + ")", out, lastLines(out));
+                        }
+                        phase = moveTo(shardId, v, OnlineCatalog.AWAITING_APPROVAL);
+                    }
+                    case OnlineCatalog.AWAITING_APPROVAL -> {
+                        if (!task.approved()) {
+                            return end(Run.WAITING, "awaiting approval: `shardschema approve " + v + " --shard "
+                                    + shardId + "` (or `approve " + v + "` for every shard)", out, null);
+                        }
+                        phase = moveTo(shardId, v, OnlineCatalog.COPYING);
+                    }
+                    case OnlineCatalog.COPYING -> {
+                        // Whatever an earlier, interrupted copy left is removed first: the copy starts over.
+                        removeLeftovers(c, schema, table);
+                        int exit = runPtOsc(lease, version, schema, table, PtOsc.Mode.COPY, out, leaseHeld);
+                        if (exit != 0) {
+                            removeLeftovers(c, schema, table);
+                            if (online.cancelRequested(shardId, v)) {
+                                continue;
+                            }
+                            return end(Run.FAILED, "pt-osc copy failed (exit " + exit + ")", out, lastLines(out));
+                        }
+                        online.progress(shardId, v, 100.0, 0);
+                        phase = moveTo(shardId, v, OnlineCatalog.AWAITING_CUTOVER);
+                    }
+                    case OnlineCatalog.AWAITING_CUTOVER -> {
+                        if (!task.cutoverRequested()) {
+                            return end(Run.WAITING, "copied; awaiting cut-over: `shardschema cutover " + v
+                                    + " --shard " + shardId + "` (or `cutover " + v + "`)", out, null);
+                        }
+                        String stamp = STAMP.format(clock.instant());
+                        online.swapNames(shardId, v, Sql.tableName("_" + table + "_" + stamp + "_old"),
+                                Sql.tableName(schema + "_" + table + "_" + stamp));
+                        phase = moveTo(shardId, v, OnlineCatalog.CUTTING_OVER);
+                    }
+                    case OnlineCatalog.CUTTING_OVER -> {
+                        Optional<String> refused = cutOver(c, schema, table, task, out);
+                        if (refused.isPresent()) {
+                            return end(Run.FAILED, "cut-over refused: " + refused.get(), out, refused.get());
+                        }
+                        if (version.online().finalInsert() != null) {
+                            try (Statement s = c.createStatement()) {
+                                long rows = s.executeLargeUpdate(version.online().finalInsert());
+                                out.line("final insert: " + rows + " rows");
+                            }
+                        }
+                        moveTo(shardId, v, OnlineCatalog.COMPLETED);
+                        return end(Run.APPLIED, "applied online: copied, swapped, old table in "
+                                + config.pendingDropsDb() + "." + task.pendingTable(), out, null);
+                    }
+                    case OnlineCatalog.COMPLETED -> {
+                        // The swap and final insert happened; only the catalog's record of it was lost.
+                        return end(Run.ALREADY_APPLIED, "already applied: the online change completed in an earlier run",
+                                out, null);
+                    }
+                    default -> {
+                        return end(Run.FAILED, "online task in phase '" + phase + "'; `retry` starts it again", out,
+                                "unexpected phase " + phase);
+                    }
+                }
+            }
+        }
+    }
+
+    private String moveTo(long shardId, int version, String phase) {
+        online.phase(shardId, version, phase);
+        return phase;
+    }
+
+    private static TaskWorker.Ending end(String state, String message, RunOutput out, String err) {
+        return new TaskWorker.Ending(state, message + "; output in " + out.file(), out.text(), err);
+    }
+
+    /** CREATE TABLE runs as it is; DROP TABLE moves the table to the pending-drops database instead. */
+    private TaskWorker.Ending wholeStatement(Lease lease, Version version, Connection c, String schema, String table,
+                                             RunOutput out) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            if (ChangeStatement.isDropTable(version.command())) {
+                String pending = Sql.tableName(schema + "_" + table + "_" + STAMP.format(clock.instant()));
+                s.execute("CREATE DATABASE IF NOT EXISTS " + Sql.quote(config.pendingDropsDb()));
+                s.execute("RENAME TABLE " + Sql.quote(schema) + "." + Sql.quote(table) + " TO "
+                        + Sql.quote(config.pendingDropsDb()) + "." + Sql.quote(pending));
+                out.line("moved " + schema + "." + table + " to " + config.pendingDropsDb() + "." + pending);
+            } else {
+                s.execute(version.command());
+                out.line("executed: " + version.command());
+            }
+        }
+        online.phase(lease.shardId(), version.number(), OnlineCatalog.COMPLETED);
+        return end(Run.APPLIED, "applied", out, null);
+    }
+
+    private void recordSize(Connection c, long shardId, int version, String schema, String table) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT TABLE_ROWS, DATA_LENGTH + INDEX_LENGTH"
+                + " FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?")) {
+            ps.setString(1, schema);
+            ps.setString(2, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    online.size(shardId, version, rs.getLong(1), rs.getLong(2));
+                }
+            }
+        }
+    }
+
+    /**
+     * Runs pt-osc and waits for it; meanwhile every couple of seconds writes its output and progress to the catalog,
+     * and stops it when the DBA cancels or the lease is lost.
+     */
+    private int runPtOsc(Lease lease, Version version, String schema, String table, PtOsc.Mode mode, RunOutput out,
+                         BooleanSupplier leaseHeld) throws IOException, InterruptedException {
+        Dsn dsn = shards.effective(lease.shardDsn(), lease.schemaName());
+        out.line("pt-online-schema-change " + mode.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')
+                + " on " + schema + "." + table + ": --alter \"" + version.command() + "\"");
+        try (PtOsc.Running running = ptOsc.start(dsn, schema, table, version.command(), version.online().options(),
+                mode, config.logDir())) {
+            Thread monitor = new Thread(() -> monitor(lease, version.number(), running, out, leaseHeld),
+                    "ptosc-monitor-" + lease.shardId());
+            monitor.setDaemon(true);
+            monitor.start();
+            try {
+                return running.await(line -> {
+                    out.line(line);
+                    PtOsc.progress(line).ifPresent(p -> online.progress(lease.shardId(), version.number(),
+                            (double) p.percent(), p.etaSeconds()));
+                });
+            } finally {
+                monitor.interrupt();
+                monitor.join();
+                out.flush();
+            }
+        }
+    }
+
+    private void monitor(Lease lease, int version, PtOsc.Running running, RunOutput out, BooleanSupplier leaseHeld) {
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                Thread.sleep(MONITOR_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            try {
+                out.flush();
+                if (!leaseHeld.getAsBoolean() || online.cancelRequested(lease.shardId(), version)) {
+                    out.line("stopping pt-osc: " + (leaseHeld.getAsBoolean() ? "cancelled by a DBA" : "lease lost"));
+                    running.stop();
+                }
+            } catch (RuntimeException e) {
+                // The catalog is briefly away: the copy goes on, the next round writes the output.
+                log.warn("shard {}: writing pt-osc output: {}", lease.shardId(), e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * The swap, resumable: if the shadow table is still there the swap has not happened, and it is done now (one
+     * RENAME, so the table is never missing and writes wait on the metadata lock, none is lost); then the triggers
+     * go and the old table moves to the pending-drops database. Refuses to swap when the triggers that keep the
+     * shadow table in sync are gone: rows written since would be lost.
+     */
+    private Optional<String> cutOver(Connection c, String schema, String table, OnlineCatalog.Task task, RunOutput out)
+            throws SQLException {
+        String shadow = PtOsc.shadowTable(table);
+        String old = task.oldTable();
+        String q = Sql.quote(schema) + ".";
+        try (Statement s = c.createStatement()) {
+            if (tableExists(c, schema, shadow)) {
+                if (tableExists(c, schema, old)) {
+                    return Optional.of(schema + "." + old + " exists; move it away and `retry`");
+                }
+                if (triggers(c, schema, table).size() < 3) {
+                    return Optional.of("the pt-osc triggers on " + schema + "." + table + " are missing, so "
+                            + shadow + " is not in sync; `cancel` and `retry` to copy again");
+                }
+                s.execute("RENAME TABLE " + q + Sql.quote(table) + " TO " + q + Sql.quote(old) + ", "
+                        + q + Sql.quote(shadow) + " TO " + q + Sql.quote(table));
+                out.line("swapped " + schema + "." + table + " with " + shadow);
+            } else if (!tableExists(c, schema, old)) {
+                out.line("swap and move found done by an earlier run");
+                return Optional.empty();
+            }
+            for (String trigger : triggers(c, schema, old)) {
+                s.execute("DROP TRIGGER IF EXISTS " + q + Sql.quote(trigger));
+            }
+            String pendingDb = Sql.quote(config.pendingDropsDb());
+            s.execute("CREATE DATABASE IF NOT EXISTS " + pendingDb);
+            s.execute("RENAME TABLE " + q + Sql.quote(old) + " TO " + pendingDb + "." + Sql.quote(task.pendingTable()));
+            out.line("moved the old table to " + config.pendingDropsDb() + "." + task.pendingTable());
+        }
+        return Optional.empty();
+    }
+
+    /** Removes what a copy leaves: pt-osc's triggers on the table, then its shadow table. */
+    private static void removeLeftovers(Connection c, String schema, String table) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            for (String trigger : triggers(c, schema, table)) {
+                s.execute("DROP TRIGGER IF EXISTS " + Sql.quote(schema) + "." + Sql.quote(trigger));
+            }
+            s.execute("DROP TABLE IF EXISTS " + Sql.quote(schema) + "." + Sql.quote(PtOsc.shadowTable(table)));
+        }
+    }
+
+    private static List<String> triggers(Connection c, String schema, String table) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT TRIGGER_NAME FROM information_schema.TRIGGERS"
+                + " WHERE EVENT_OBJECT_SCHEMA = ? AND EVENT_OBJECT_TABLE = ? AND TRIGGER_NAME LIKE 'pt\\_osc\\_%'")) {
+            ps.setString(1, schema);
+            ps.setString(2, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<String> out = new ArrayList<>();
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+                return out;
+            }
+        }
+    }
+
+    private static boolean tableExists(Connection c, String schema, String table) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?")) {
+            ps.setString(1, schema);
+            ps.setString(2, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    private static String lastLines(RunOutput out) {
+        String[] lines = out.text().split("\n");
+        return String.join("\n", java.util.Arrays.copyOfRange(lines, Math.max(0, lines.length - 15), lines.length));
+    }
+}
