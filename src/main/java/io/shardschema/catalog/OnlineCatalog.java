@@ -7,9 +7,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The catalog's record of online changes: one {@code online} row per (shard, version) with its lifecycle phase,
@@ -38,6 +36,35 @@ public final class OnlineCatalog {
     public record Task(long shardId, int version, String phase, boolean approved, boolean cutoverRequested,
                        boolean cancelRequested, Long tableRows, Long tableBytes, Double progress, Integer etaSeconds,
                        String oldTable, String pendingTable, java.time.Instant updatedAt) {
+
+        /** "copying: 45%, about 2m10s left; table ~100000 rows, 12 MB" */
+        public String describe() {
+            StringBuilder sb = new StringBuilder(phase);
+            if (phase.equals(COPYING) && progress != null) {
+                sb.append(": ").append(Math.round(progress)).append('%');
+                if (etaSeconds != null) {
+                    sb.append(", about ").append(duration(etaSeconds)).append(" left");
+                }
+            }
+            if (tableRows != null) {
+                sb.append("; table ~").append(tableRows).append(" rows, ").append(tableBytes / (1024 * 1024)).append(" MB");
+            }
+            return sb.toString();
+        }
+    }
+
+    static String duration(int seconds) {
+        return seconds >= 3600 ? seconds / 3600 + "h" + seconds % 3600 / 60 + "m"
+                : seconds >= 60 ? seconds / 60 + "m" + seconds % 60 + "s" : seconds + "s";
+    }
+
+    /** One phase of a version's online tasks: how many, their mean progress and the longest time left. */
+    public record PhaseSummary(String phase, int tasks, Double meanProgress, Integer longestEtaSeconds) {
+        public String describe() {
+            return tasks + " " + phase + (phase.equals(COPYING) && meanProgress != null
+                    ? " (mean " + Math.round(meanProgress) + "%" + (longestEtaSeconds == null ? ""
+                    : ", longest about " + duration(longestEtaSeconds) + " left") + ")" : "");
+        }
     }
 
     /** The task of (shard, version), created in phase preparing if it has none yet. */
@@ -89,16 +116,17 @@ public final class OnlineCatalog {
         }
     }
 
-    /** Shards per phase of one version's online tasks. */
-    public Map<String, Integer> phaseCounts(int version) {
+    /** The online tasks of one version, by phase. */
+    public List<PhaseSummary> phases(int version) {
         return catalog.sql(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT phase, COUNT(*) FROM online WHERE version = ? GROUP BY phase ORDER BY phase")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT phase, COUNT(*), AVG(progress), MAX(etaSeconds)"
+                    + " FROM online WHERE version = ? GROUP BY phase ORDER BY phase")) {
                 ps.setInt(1, version);
                 try (ResultSet rs = ps.executeQuery()) {
-                    Map<String, Integer> out = new LinkedHashMap<>();
+                    List<PhaseSummary> out = new ArrayList<>();
                     while (rs.next()) {
-                        out.put(rs.getString(1), rs.getInt(2));
+                        out.add(new PhaseSummary(rs.getString(1), rs.getInt(2), rs.getObject(3, Double.class),
+                                rs.getObject(4, Integer.class)));
                     }
                     return out;
                 }

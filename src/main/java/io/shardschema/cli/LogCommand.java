@@ -1,5 +1,6 @@
 package io.shardschema.cli;
 
+import io.shardschema.catalog.OnlineCatalog;
 import io.shardschema.catalog.Run;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -8,7 +9,8 @@ import picocli.CommandLine.Option;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "log", description = "Show runs: what was executed, its output and its error.")
+@Command(name = "log", description = "Show runs: what was executed, its output and its error; and the phase, progress and"
+        + " time left of online changes.")
 final class LogCommand implements Callable<Integer> {
     private final Context context;
     @Mixin
@@ -26,7 +28,7 @@ final class LogCommand implements Callable<Integer> {
         this.context = context;
     }
 
-    record Result(List<Run> runs) implements Report {
+    record Result(List<Run> runs, List<OnlineCatalog.Task> online) implements Report {
         @Override
         public String text() {
             StringBuilder sb = new StringBuilder();
@@ -39,6 +41,9 @@ final class LogCommand implements Callable<Integer> {
                 line(sb, "error", r.err());
             }
             sb.append(runs.size()).append(" runs");
+            for (OnlineCatalog.Task t : online) {
+                sb.append(String.format("%nonline: shard %d version %d: %s", t.shardId(), t.version(), t.describe()));
+            }
             return sb.toString();
         }
 
@@ -57,6 +62,7 @@ final class LogCommand implements Callable<Integer> {
         if (shard != null) {
             context.catalog().requireShard(shard);
         }
-        return context.print(new Result(context.catalog().runs(shard, version, limit)), json);
+        return context.print(new Result(context.catalog().runs(shard, version, limit),
+                context.catalog().online().tasks(version, shard, limit)), json);
     }
 }

@@ -15,7 +15,7 @@ import java.util.Map;
         description = "Roll numbered schema changes out to a fleet of MySQL/MariaDB shards.",
         subcommands = {InitCommand.class, ShardCommand.class, VersionCommand.class, RunCommand.class,
                 StatusCommand.class, LogCommand.class, RetryCommand.class, ApproveCommand.class, CutoverCommand.class,
-                CancelCommand.class, ThrottleCommand.class, DemoCommand.class,
+                CancelCommand.class, TrashCommand.class, ThrottleCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     private final Context context;

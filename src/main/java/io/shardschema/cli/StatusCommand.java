@@ -1,6 +1,7 @@
 package io.shardschema.cli;
 
 import io.shardschema.catalog.Catalog;
+import io.shardschema.catalog.OnlineCatalog;
 import io.shardschema.catalog.Shard;
 import io.shardschema.catalog.Version;
 import io.shardschema.config.Config;
@@ -13,7 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "status", mixinStandardHelpOptions = true, description = "Per version: shards done / running / pending / failed / blocked; stalled"
+@Command(name = "status", mixinStandardHelpOptions = true, description = "Per version: shards done / running / waiting at a gate / pending / failed / blocked;"
+        + " online changes by phase with their progress; stalled"
         + " tasks; throttle state.")
 final class StatusCommand implements Callable<Integer> {
     private final Context context;
@@ -25,8 +27,8 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     /** Shards by state for one version. Blocked: failed at an earlier version, so waiting for a retry. */
-    record VersionStatus(int version, String table, String type, int done, int running, int pending, int failed,
-                         int blocked) {
+    record VersionStatus(int version, String table, String type, int done, int running, int waiting, int pending,
+                         int failed, int blocked, List<OnlineCatalog.PhaseSummary> online) {
     }
 
     /** A task whose runner stopped heartbeating; {@code fromVersion} is the shard's version. */
@@ -41,11 +43,17 @@ final class StatusCommand implements Callable<Integer> {
 
         @Override
         public String text() {
-            StringBuilder sb = new StringBuilder(String.format("%-8s %-20s %-6s %8s %8s %8s %8s %8s%n", "VERSION",
-                    "TABLE", "TYPE", "DONE", "RUNNING", "PENDING", "FAILED", "BLOCKED"));
+            StringBuilder sb = new StringBuilder(String.format("%-8s %-20s %-6s %8s %8s %8s %8s %8s %8s%n", "VERSION",
+                    "TABLE", "TYPE", "DONE", "RUNNING", "WAITING", "PENDING", "FAILED", "BLOCKED"));
             for (VersionStatus v : versions) {
-                sb.append(String.format("%-8d %-20s %-6s %8d %8d %8d %8d %8d%n", v.version, v.table, v.type, v.done,
-                        v.running, v.pending, v.failed, v.blocked));
+                sb.append(String.format("%-8d %-20s %-6s %8d %8d %8d %8d %8d %8d%n", v.version, v.table, v.type, v.done,
+                        v.running, v.waiting, v.pending, v.failed, v.blocked));
+            }
+            for (VersionStatus v : versions) {
+                if (!v.online.isEmpty()) {
+                    sb.append("version ").append(v.version).append(" online: ").append(String.join(", ",
+                            v.online.stream().map(OnlineCatalog.PhaseSummary::describe).toList())).append('\n');
+                }
             }
             sb.append(shards).append(" shards; throttle: ").append(throttle);
             if (stopFilePresent) {
@@ -72,6 +80,7 @@ final class StatusCommand implements Callable<Integer> {
         for (Version v : catalog.versions()) {
             int done = 0;
             int running = 0;
+            int waiting = 0;
             int failed = 0;
             int blocked = 0;
             for (Catalog.StateCount c : counts) {
@@ -79,14 +88,17 @@ final class StatusCommand implements Callable<Integer> {
                     done += c.shards();
                 } else if (c.version() == previous && c.state().equals("running")) {
                     running += c.shards();
+                } else if (c.version() == previous && c.state().equals("waiting")) {
+                    waiting += c.shards();
                 } else if (c.version() == previous && c.state().equals("failed")) {
                     failed += c.shards();
                 } else if (c.state().equals("failed")) {
                     blocked += c.shards();
                 }
             }
-            out.add(new VersionStatus(v.number(), v.tableName(), v.type(), done, running,
-                    total - done - running - failed - blocked, failed, blocked));
+            out.add(new VersionStatus(v.number(), v.tableName(), v.type(), done, running, waiting,
+                    total - done - running - waiting - failed - blocked, failed, blocked,
+                    v.isOnline() ? catalog.online().phases(v.number()) : List.of()));
             previous = v.number();
         }
         List<StalledTask> stalled = new ArrayList<>();

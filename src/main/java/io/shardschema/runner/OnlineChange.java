@@ -6,6 +6,7 @@ import io.shardschema.catalog.OnlineCatalog;
 import io.shardschema.catalog.Run;
 import io.shardschema.catalog.Version;
 import io.shardschema.change.ChangeStatement;
+import io.shardschema.change.PendingDrops;
 import io.shardschema.change.PtOsc;
 import io.shardschema.config.Config;
 import io.shardschema.config.Dsn;
@@ -18,8 +19,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -36,7 +35,6 @@ import java.util.function.BooleanSupplier;
 final class OnlineChange {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(OnlineChange.class);
     private static final long MONITOR_MILLIS = 2000;
-    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
 
     private final Catalog catalog;
     private final OnlineCatalog online;
@@ -117,7 +115,7 @@ final class OnlineChange {
                     case OnlineCatalog.PREPARING -> {
                         recordSize(c, shardId, v, schema, table);
                         int exit = runPtOsc(lease, version, schema, table, PtOsc.Mode.DRY_RUN, out, leaseHeld);
-                        removeLeftovers(c, schema, table);
+                        removeLeftoversAfter(exit, c, schema, table, out);
                         if (exit != 0) {
                             return end(Run.FAILED, "pt-osc dry run failed (exit " + exit + ")", out, lastLines(out));
                         }
@@ -135,7 +133,7 @@ final class OnlineChange {
                         removeLeftovers(c, schema, table);
                         int exit = runPtOsc(lease, version, schema, table, PtOsc.Mode.COPY, out, leaseHeld);
                         if (exit != 0) {
-                            removeLeftovers(c, schema, table);
+                            removeLeftoversAfter(exit, c, schema, table, out);
                             if (online.cancelRequested(shardId, v)) {
                                 continue;
                             }
@@ -149,9 +147,9 @@ final class OnlineChange {
                             return end(Run.WAITING, "copied; awaiting cut-over: `shardschema cutover " + v
                                     + " --shard " + shardId + "` (or `cutover " + v + "`)", out, null);
                         }
-                        String stamp = STAMP.format(clock.instant());
+                        String stamp = PendingDrops.stamp(clock.instant());
                         online.swapNames(shardId, v, Sql.tableName("_" + table + "_" + stamp + "_old"),
-                                Sql.tableName(schema + "_" + table + "_" + stamp));
+                                PendingDrops.name(schema, table, clock.instant()));
                         phase = moveTo(shardId, v, OnlineCatalog.CUTTING_OVER);
                     }
                     case OnlineCatalog.CUTTING_OVER -> {
@@ -166,13 +164,13 @@ final class OnlineChange {
                             }
                         }
                         moveTo(shardId, v, OnlineCatalog.COMPLETED);
-                        return end(Run.APPLIED, "applied online: copied, swapped, old table in "
-                                + config.pendingDropsDb() + "." + task.pendingTable(), out, null);
+                        return validated(c, version, Run.APPLIED, "applied online: copied, swapped, old table in "
+                                + config.pendingDropsDb() + "." + task.pendingTable(), out);
                     }
                     case OnlineCatalog.COMPLETED -> {
                         // The swap and final insert happened; only the catalog's record of it was lost.
-                        return end(Run.ALREADY_APPLIED, "already applied: the online change completed in an earlier run",
-                                out, null);
+                        return validated(c, version, Run.ALREADY_APPLIED,
+                                "already applied: the online change completed in an earlier run", out);
                     }
                     default -> {
                         return end(Run.FAILED, "online task in phase '" + phase + "'; `retry` starts it again", out,
@@ -188,6 +186,17 @@ final class OnlineChange {
         return phase;
     }
 
+    /** The ending of a change in place, once the version's validation query (if any) agrees. */
+    private static TaskWorker.Ending validated(Connection c, Version version, String state, String message,
+                                               RunOutput out) throws SQLException {
+        try {
+            TaskWorker.validate(c, version);
+        } catch (TaskWorker.ValidationFailed e) {
+            return end(Run.INVALID, "validation failed: " + e.getMessage(), out, e.getMessage());
+        }
+        return end(state, message, out, null);
+    }
+
     private static TaskWorker.Ending end(String state, String message, RunOutput out, String err) {
         return new TaskWorker.Ending(state, message + "; output in " + out.file(), out.text(), err);
     }
@@ -197,7 +206,7 @@ final class OnlineChange {
                                              RunOutput out) throws SQLException {
         try (Statement s = c.createStatement()) {
             if (ChangeStatement.isDropTable(version.command())) {
-                String pending = Sql.tableName(schema + "_" + table + "_" + STAMP.format(clock.instant()));
+                String pending = PendingDrops.name(schema, table, clock.instant());
                 s.execute("CREATE DATABASE IF NOT EXISTS " + Sql.quote(config.pendingDropsDb()));
                 s.execute("RENAME TABLE " + Sql.quote(schema) + "." + Sql.quote(table) + " TO "
                         + Sql.quote(config.pendingDropsDb()) + "." + Sql.quote(pending));
@@ -318,6 +327,22 @@ final class OnlineChange {
                 s.execute("DROP TRIGGER IF EXISTS " + Sql.quote(schema) + "." + Sql.quote(trigger));
             }
             s.execute("DROP TABLE IF EXISTS " + Sql.quote(schema) + "." + Sql.quote(PtOsc.shadowTable(table)));
+        }
+    }
+
+    /**
+     * Cleans up after pt-osc; when pt-osc failed, a failing cleanup (the server is gone) must not hide pt-osc's
+     * own error: it is noted in the output, and the next run cleans up before it copies.
+     */
+    private static void removeLeftoversAfter(int exit, Connection c, String schema, String table, RunOutput out)
+            throws SQLException {
+        try {
+            removeLeftovers(c, schema, table);
+        } catch (SQLException e) {
+            if (exit == 0) {
+                throw e;
+            }
+            out.line("cleanup after the failure did not finish (the next run retries it): " + e.getMessage());
         }
     }
 

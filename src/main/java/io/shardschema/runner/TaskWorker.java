@@ -257,7 +257,8 @@ final class TaskWorker {
         };
     }
 
-    private static void validate(Connection c, Version version) throws SQLException {
+    /** Runs the version's validation query, if it has one; throws {@link ValidationFailed} on a wrong answer. */
+    static void validate(Connection c, Version version) throws SQLException {
         if (!version.hasValidation()) {
             return;
         }
@@ -272,7 +273,7 @@ final class TaskWorker {
         }
     }
 
-    private static final class ValidationFailed extends SQLException {
+    static final class ValidationFailed extends SQLException {
         ValidationFailed(String message) {
             super(message);
         }

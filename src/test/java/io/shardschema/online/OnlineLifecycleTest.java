@@ -40,6 +40,8 @@ class OnlineLifecycleTest {
         try (Connection c = fleet.connect(schema); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE big (id INT AUTO_INCREMENT PRIMARY KEY, k INT NOT NULL, v VARCHAR(40) NOT NULL)");
             s.execute("INSERT INTO big (k, v) SELECT seq, CONCAT('row', seq) FROM seq_1_to_" + ROWS);
+            // Fresh statistics: pt-osc copies a table it believes small in one chunk.
+            s.execute("ANALYZE TABLE big");
         }
         Cli.Result add = cli(fleet, "version", "add", "--type", "pt-osc", "--table", "big", "--command",
                 "ADD COLUMN z INT NOT NULL DEFAULT 0", "--option", "chunk-size=5000");
@@ -78,7 +80,7 @@ class OnlineLifecycleTest {
         assertThat(triggers(fleet, schema)).isZero();
         assertThat(tables(fleet, schema)).containsExactly("big", "t");
         List<String> pending = tables(fleet, fleet.prefix + "_pending");
-        assertThat(pending).singleElement().asString().startsWith(schema + "_big_");
+        assertThat(pending).singleElement().asString().endsWith("_" + schema + "_big");
         assertThat(columns(fleet, fleet.prefix + "_pending", pending.get(0))).doesNotContain("z");
         assertThat(fleet.column("SELECT state FROM " + cat(fleet) + ".log ORDER BY run"))
                 .containsExactly("waiting", "waiting", "applied");
@@ -114,6 +116,34 @@ class OnlineLifecycleTest {
         assertThat(cli(fleet, "run").exit()).isZero();
         assertThat(columns(fleet, schema, "t")).containsExactly("id", "v", "z");
         assertThat(triggers(fleet, schema)).isZero();
+    }
+
+    @Test
+    void createAndDropCompleteAtOnceAndTrashPurgeDropsOnlyOldEnoughTablesOfOurs() {
+        TestFleet fleet = TestFleet.create(TestServers.shared(), "trash", 2);
+        fleet.registerAll();
+        assertThat(cli(fleet, "version", "add", "--type", "pt-osc", "--table", "extra", "--command",
+                "CREATE TABLE extra (id INT PRIMARY KEY)").exit()).isZero();
+        assertThat(cli(fleet, "version", "add", "--type", "pt-osc", "--table", "t", "--command", "DROP TABLE t")
+                .exit()).isZero();
+        Cli.Result run = cli(fleet, "run");
+        assertThat(run.exit()).as(run.all()).isZero();
+        String pending = fleet.prefix + "_pending";
+        for (String schema : fleet.schemas) {
+            assertThat(tables(fleet, schema)).containsExactly("extra");
+        }
+        assertThat(tables(fleet, pending)).hasSize(2).allMatch(t -> t.endsWith("_t"));
+        fleet.execute("CREATE TABLE `" + pending + "`.keepme (id INT)");
+
+        assertThat(cli(fleet, "trash", "list", "--json").json().path("tables").size()).isEqualTo(3);
+        Cli.Result young = cli(fleet, "trash", "purge");
+        assertThat(young.exit()).as(young.all()).isZero();
+        assertThat(tables(fleet, pending)).hasSize(3);
+        Cli.Result purge = cli(fleet, "trash", "purge", "--older-than", "0s");
+        assertThat(purge.exit()).as(purge.all()).isZero();
+        assertThat(purge.out()).contains("2 tables dropped");
+        assertThat(tables(fleet, pending)).containsExactly("keepme");
+        assertThat(cli(fleet, "trash", "purge", "--older-than", "7x").exit()).isEqualTo(2);
     }
 
     static Cli.Result cli(TestFleet fleet, String... args) {
