@@ -149,6 +149,39 @@ class OnlineControlTest {
         assertThat(fleet.shardCount("SELECT COUNT(*) FROM `" + schema + "`._big_new")).isEqualTo(50_000);
     }
 
+    @Test
+    void atMostOneOnlineChangeRunsPerServer() throws Exception {
+        TestFleet fleet = TestFleet.create(TestServers.shared(), "oneper", 3);
+        fleet.registerAll();
+        for (String schema : fleet.schemas) {
+            try (Connection c = fleet.connect(schema); Statement s = c.createStatement()) {
+                s.execute("INSERT INTO t SELECT seq, CONCAT('r', seq) FROM seq_4_to_6000");
+                s.execute("ANALYZE TABLE t");
+            }
+        }
+        assertThat(cli(fleet, "version", "add", "--type", "pt-osc", "--auto-approve", "--auto-cutover", "--table",
+                "t", "--command", "ADD COLUMN z INT", "--option", "chunk-size=200", "--option", "chunk-time=0",
+                "--option", "sleep=0.05").exit()).isZero();
+        CompletableFuture<Cli.Result> run = Cli.start(fleet.configFile, "run", "--workers", "3");
+        int most = 0;
+        int samples = 0;
+        while (!run.isDone()) {
+            // Copies under way right now: schemas with a pt-osc shadow table being filled.
+            int copying = fleet.shardCount("SELECT COUNT(DISTINCT TABLE_SCHEMA) FROM information_schema.TABLES"
+                    + " WHERE TABLE_SCHEMA LIKE '" + fleet.prefix + "\\_s%' AND TABLE_NAME = '_t_new'");
+            most = Math.max(most, copying);
+            samples++;
+            Thread.sleep(100);
+        }
+        Cli.Result done = run.get();
+        assertThat(done.exit()).as(done.all()).isZero();
+        assertThat(samples).as("the rollout took long enough to watch").isGreaterThan(20);
+        assertThat(most).as("shadow tables at once").isEqualTo(1);
+        for (String schema : fleet.schemas) {
+            assertThat(OnlineLifecycleTest.columns(fleet, schema, "t")).containsExactly("id", "v", "z");
+        }
+    }
+
     /** The command lines of running pt-online-schema-change processes, as ps shows them. */
     private static List<String> ptOscCommandLines() throws IOException {
         List<String> out = new ArrayList<>();
