@@ -5,10 +5,18 @@
 #   bench/run.sh                 # sizes 1000 and 10000 (the 10000 round takes a long while on 2 cores)
 #   bench/run.sh 1000            # one quick size
 #   bench/run.sh --warmup 0 500  # no warm-up round; --keep leaves the schemas in place
+#   bench/run.sh online [--rows N] [--rounds R]   # the online (pt-osc) benchmark instead
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-[ $# -gt 0 ] || set -- 1000 10000
+main=io.shardschema.bench.RolloutBenchmark
+if [ "${1:-}" = online ]; then
+    shift
+    main=io.shardschema.bench.OnlineBenchmark
+    scripts/install-percona-toolkit
+else
+    [ $# -gt 0 ] || set -- 1000 10000
+fi
 
 mvn -q test-compile
 cp_file=target/bench-classpath.txt
@@ -20,4 +28,4 @@ rm -rf "$snapshot" && mkdir -p "$snapshot"
 cp -r target/classes "$snapshot/main" && cp -r target/test-classes "$snapshot/test"
 exec java ${BENCH_JAVA_OPTS:--Xmx2g} -DSHARDSCHEMA_LOG_LEVEL="${SHARDSCHEMA_LOG_LEVEL:-WARN}" \
     -cp "$snapshot/test:$snapshot/main:$(cat "$cp_file")" \
-    io.shardschema.bench.RolloutBenchmark "$@"
+    "$main" "$@"

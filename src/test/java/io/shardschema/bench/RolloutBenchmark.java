@@ -3,16 +3,18 @@ package io.shardschema.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.shardschema.change.ChangeStatement;
-import io.shardschema.cli.Main;
 import io.shardschema.config.DataSources;
 import io.shardschema.config.Dsn;
 import io.shardschema.embedded.MariaDbServer;
 import io.shardschema.schema.Sql;
 
-import java.io.ByteArrayOutputStream;
+import static io.shardschema.bench.BenchSupport.cli;
+import static io.shardschema.bench.BenchSupport.deleteTree;
+import static io.shardschema.bench.BenchSupport.machine;
+import static io.shardschema.bench.BenchSupport.say;
+import static io.shardschema.bench.BenchSupport.settle;
+
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -22,7 +24,6 @@ import java.sql.Statement;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -30,7 +31,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 
 /**
  * Rollout benchmark (bench/run.sh): N shard schemas on one MariaDB server, three small versions (an added column,
@@ -212,7 +212,7 @@ public final class RolloutBenchmark {
         say(String.format(Locale.ROOT, "%d shards: set up in %.1f s", n, setup / 1e9));
 
         // (a) the runner, through the real command line: `shardschema --config F run --workers 8 --json`.
-        settle();
+        settle(server);
         say(n + " shards: (a) shardschema run --workers " + WORKERS);
         resetDigests();
         long q0 = questions();
@@ -232,7 +232,7 @@ public final class RolloutBenchmark {
                 n, aNanos / 1e9, summary.path("millis").asLong(), summary.path("catalogMillis").asLong()));
 
         // (b) the same statements over 8 plain connections.
-        settle();
+        settle(server);
         say(n + " shards: (b) the same statements over " + WORKERS + " plain JDBC connections");
         resetDigests();
         q0 = questions();
@@ -244,7 +244,7 @@ public final class RolloutBenchmark {
         say(String.format(Locale.ROOT, "%d shards: (b) %.2f s", n, bNanos / 1e9));
 
         // (c) over one connection.
-        settle();
+        settle(server);
         say(n + " shards: (c) the same statements over 1 plain JDBC connection");
         cpu0 = cpu();
         long cNanos = plain(setC, 1);
@@ -408,69 +408,10 @@ public final class RolloutBenchmark {
         }
     }
 
-    /**
-     * Lets the server finish the previous phase's background work before the next timed one: writes the dirty
-     * pages out (innodb_max_dirty_pages_pct 0 and a high io_capacity until fewer than 100 are left, at most 120 s),
-     * then pauses a second. Without it, the flushing of one phase's pages would slow the next phase down.
-     */
-    private void settle() throws Exception {
-        long start = System.nanoTime();
-        long dirty;
-        try (Connection c = DataSources.connect(server.rootDsn(null)); Statement s = c.createStatement()) {
-            String pct = global(s, "innodb_max_dirty_pages_pct");
-            String io = global(s, "innodb_io_capacity");
-            String ioMax = global(s, "innodb_io_capacity_max");
-            s.execute("SET GLOBAL innodb_io_capacity_max = 100000");
-            s.execute("SET GLOBAL innodb_io_capacity = 50000");
-            s.execute("SET GLOBAL innodb_max_dirty_pages_pct = 0");
-            try {
-                long deadline = System.nanoTime() + 120_000_000_000L;
-                do {
-                    Thread.sleep(250);
-                    try (ResultSet rs = s.executeQuery("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'")) {
-                        rs.next();
-                        dirty = rs.getLong(2);
-                    }
-                } while (dirty >= 100 && System.nanoTime() < deadline);
-            } finally {
-                s.execute("SET GLOBAL innodb_max_dirty_pages_pct = " + pct);
-                s.execute("SET GLOBAL innodb_io_capacity = " + io);
-                s.execute("SET GLOBAL innodb_io_capacity_max = " + ioMax);
-            }
-        }
-        Thread.sleep(1000);
-        say(String.format(Locale.ROOT, "  settled in %.1f s (%d dirty pages left)", (System.nanoTime() - start) / 1e9, dirty));
-    }
-
-    private static String global(Statement s, String variable) throws SQLException {
-        try (ResultSet rs = s.executeQuery("SELECT @@GLOBAL." + variable)) {
-            rs.next();
-            return rs.getString(1);
-        }
-    }
-
     private String header() throws Exception {
-        String mariadb;
-        try (Connection c = DataSources.connect(server.rootDsn(null)); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT VERSION()")) {
-            rs.next();
-            mariadb = rs.getString(1);
-        }
-        String mem = "?";
-        try (Stream<String> lines = Files.lines(Path.of("/proc/meminfo"))) {
-            mem = lines.filter(l -> l.startsWith("MemTotal:")).findFirst()
-                    .map(l -> String.format(Locale.ROOT, "%.1f GiB", Long.parseLong(l.replaceAll("\\D", "")) / 1048576.0))
-                    .orElse("?");
-        } catch (IOException | NumberFormatException e) {
-            // not Linux: leave it out
-        }
         StringBuilder sb = new StringBuilder();
         sb.append("ShardSchema rollout benchmark, ").append(ZonedDateTime.now().format(STAMP)).append('\n');
-        sb.append("machine: ").append(Runtime.getRuntime().availableProcessors()).append(" CPUs, ").append(mem)
-                .append(" RAM, ").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.version"))
-                .append(", Java ").append(System.getProperty("java.version"))
-                .append(", MariaDB ").append(mariadb).append(" (one server on port ").append(server.port())
-                .append(", catalog on the same server)\n");
+        sb.append(machine(server)).append(" (catalog on the same server)\n");
         sb.append("versions: ");
         for (int i = 0; i < VERSIONS.size(); i++) {
             sb.append(i == 0 ? "" : " | ").append('v').append(i + 1).append(' ')
@@ -546,33 +487,4 @@ public final class RolloutBenchmark {
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
-    /** Runs the real command line in-process; returns what it printed on stdout, or fails with everything it printed. */
-    private static String cli(Path config, String... args) {
-        List<String> all = new ArrayList<>(List.of("--config", config.toString()));
-        all.addAll(List.of(args));
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int exit = Main.execute(all.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), Map.of());
-        if (exit != 0) {
-            throw new IllegalStateException("shardschema " + String.join(" ", args) + " exited " + exit + ":\n"
-                    + out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8));
-        }
-        return out.toString(StandardCharsets.UTF_8);
-    }
-
-    private static void say(String message) {
-        System.err.println("[bench " + java.time.LocalTime.now().withNano(0) + "] " + message);
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
-    }
 }
