@@ -71,6 +71,13 @@ class OnlineControlTest {
         assertThat(Files.getPosixFilePermissions(optionFile))
                 .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
 
+        // The copy's progress, as pt-osc reports it (every 2 s), reaches the task: shown by status and log.
+        await().atMost(Duration.ofSeconds(10)).until(() -> !fleet.column("SELECT COALESCE(progress, '') FROM "
+                + cat(fleet) + ".online").get(0).isEmpty());
+        assertThat(cli(fleet, "status").out()).containsPattern("version 1 online: 1 copying \\(mean \\d+%");
+        assertThat(cli(fleet, "log", "--shard", "1").out()).containsPattern("online: shard 1 version 1: copying: \\d+%")
+                .containsPattern("table ~\\d+ rows");
+
         ThrottleControl.write(fleet.dir.resolve("throttle"), "pause");
         Thread.sleep(3000);
         int atPause = fleet.shardCount("SELECT COUNT(*) FROM " + shadow);
