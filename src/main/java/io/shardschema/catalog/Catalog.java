@@ -208,9 +208,15 @@ public final class Catalog implements AutoCloseable {
             throw new ShardSchemaException(ShardSchemaException.REFUSED, "shard " + id + " is being worked by "
                     + shard.task() + "; wait for the task to finish (or stop the runner) before removing it");
         }
+        if (shard.state().equals("waiting")) {
+            throw new ShardSchemaException(ShardSchemaException.REFUSED, "shard " + id + " waits at a gate of an"
+                    + " online change, whose triggers and shadow table may be on its table: `cancel` it and let a"
+                    + " runner clean up before removing the shard");
+        }
         sql(c -> inTransaction(c, () -> {
-            try (PreparedStatement del = c.prepareStatement("DELETE FROM shards WHERE shardId = ? AND state <> 'running'");
-                 PreparedStatement log = c.prepareStatement("DELETE FROM log WHERE shardId = ?")) {
+            try (PreparedStatement del = c.prepareStatement("DELETE FROM shards WHERE shardId = ? AND state NOT IN ('running', 'waiting')");
+                 PreparedStatement log = c.prepareStatement("DELETE FROM log WHERE shardId = ?");
+                 PreparedStatement online = c.prepareStatement("DELETE FROM online WHERE shardId = ?")) {
                 del.setLong(1, id);
                 if (del.executeUpdate() == 0) {
                     throw new ShardSchemaException(ShardSchemaException.REFUSED, "shard " + id
@@ -218,6 +224,8 @@ public final class Catalog implements AutoCloseable {
                 }
                 log.setLong(1, id);
                 log.executeUpdate();
+                online.setLong(1, id);
+                online.executeUpdate();
             }
             return null;
         }));
@@ -331,8 +339,18 @@ public final class Catalog implements AutoCloseable {
         });
     }
 
-    public int maxVersion() {
-        return sql(c -> queryInt(c, "SELECT COALESCE(MAX(version), 0) FROM versions"));
+    /** How many versions there are and the highest number: a cache of versions is current when both match. */
+    public record VersionTotals(int count, int max) {
+    }
+
+    public VersionTotals versionTotals() {
+        return sql(c -> {
+            try (Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT COUNT(*), COALESCE(MAX(version), 0) FROM versions")) {
+                rs.next();
+                return new VersionTotals(rs.getInt(1), rs.getInt(2));
+            }
+        });
     }
 
     /**
@@ -647,9 +665,13 @@ public final class Catalog implements AutoCloseable {
      */
     public boolean finishWaiting(Lease lease, int run, String message, String output) {
         return sql(c -> {
+            // A gate opened (or a cancel came) while the run was deciding to wait: no wake-up may be lost.
             try (PreparedStatement ps = c.prepareStatement("UPDATE shards s JOIN log l"
                     + " ON l.shardId = s.shardId AND l.version = ? AND l.run = ?"
-                    + " SET s.state = 'waiting', s.task = NULL, s.attempts = 0, s.retryAt = NULL,"
+                    + " JOIN online o ON o.shardId = s.shardId AND o.version = l.version"
+                    + " JOIN versions v ON v.version = o.version"
+                    + " SET s.state = IF(" + OnlineCatalog.GATE_OPEN + ", 'ready', 'waiting'),"
+                    + " s.task = NULL, s.attempts = 0, s.retryAt = NULL,"
                     + " l.state = ?, l.message = ?, l.output = ?, l.finishedAt = NOW(3) WHERE " + LEASE_HELD)) {
                 ps.setInt(1, lease.targetVersion());
                 ps.setInt(2, run);

@@ -26,6 +26,11 @@ public final class OnlineCatalog {
             + " o.cutoverRequested OR v.autoCutover, o.cancelRequested, o.tableRows, o.tableBytes, o.progress,"
             + " o.etaSeconds, o.oldTable, o.pendingTable, o.updatedAt";
 
+    /** SQL over {@code online o} and {@code versions v}: the task has somewhere to go without waiting for a DBA. */
+    static final String GATE_OPEN = "o.cancelRequested = 1"
+            + " OR (o.phase = '" + AWAITING_APPROVAL + "' AND (o.approved = 1 OR v.autoApprove = 1))"
+            + " OR (o.phase = '" + AWAITING_CUTOVER + "' AND (o.cutoverRequested = 1 OR v.autoCutover = 1))";
+
     private final Catalog catalog;
 
     OnlineCatalog(Catalog catalog) {
@@ -136,6 +141,20 @@ public final class OnlineCatalog {
 
     public void phase(long shardId, int version, String phase) {
         update("phase = ?", shardId, version, phase);
+    }
+
+    /** Moves the task from one phase to the next unless a cancel was asked for; false when it did not move. */
+    public boolean move(long shardId, int version, String from, String to) {
+        return catalog.sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE online SET phase = ? WHERE shardId = ?"
+                    + " AND version = ? AND phase = ? AND cancelRequested = 0")) {
+                ps.setString(1, to);
+                ps.setLong(2, shardId);
+                ps.setInt(3, version);
+                ps.setString(4, from);
+                return ps.executeUpdate() > 0;
+            }
+        });
     }
 
     public void size(long shardId, int version, long rows, long bytes) {

@@ -14,6 +14,9 @@ public final class ChangeStatement {
     private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z0-9_$]{1,64}");
     private static final Pattern WHOLE_STATEMENT = Pattern.compile("(?is)(CREATE\\s+TABLE|DROP\\s+TABLE|RENAME\\s+TABLE)\\b.*");
     private static final Pattern DROP_TABLE = Pattern.compile("(?is)DROP\\s+TABLE\\b.*");
+    /** CREATE TABLE or DROP TABLE of one table, as an online version takes them: group 1 is the table's name. */
+    private static final Pattern ONE_TABLE = Pattern.compile(
+            "(?is)(?:CREATE\\s+TABLE(?:\\s+IF\\s+NOT\\s+EXISTS)?|DROP\\s+TABLE(?:\\s+IF\\s+EXISTS)?)\\s+`?([A-Za-z0-9_$]+)`?(?:\\s*\\(.*|\\s+.*)?");
     private static final Pattern LEADING_ALTER = Pattern.compile("(?is)ALTER\\s+TABLE\\b.*");
 
     private ChangeStatement() {
@@ -46,6 +49,21 @@ public final class ChangeStatement {
     /** A DROP TABLE, which an online change turns into a move to the pending-drops database. */
     public static boolean isDropTable(String command) {
         return DROP_TABLE.matcher(command.strip()).matches();
+    }
+
+    /**
+     * Refuses, for an online version, a whole statement other than a CREATE TABLE or DROP TABLE of {@code table}
+     * itself: the online path moves or checks that table, so a statement naming another would touch the wrong one.
+     */
+    public static void checkOnlineWholeStatement(String table, String command) {
+        if (!isWholeStatement(command)) {
+            return;
+        }
+        java.util.regex.Matcher m = ONE_TABLE.matcher(command.strip());
+        if (!m.matches() || !m.group(1).equals(table) || command.contains(",") && isDropTable(command)) {
+            throw ShardSchemaException.usage("an online version's whole statement must be CREATE TABLE " + table
+                    + " ... or DROP TABLE " + table + " (one table, the one --table names)");
+        }
     }
 
     public static boolean isWholeStatement(String command) {

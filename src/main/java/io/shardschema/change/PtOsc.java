@@ -34,12 +34,33 @@ public final class PtOsc {
     /** Linux: the child dies with the runner, so no copy keeps going after its runner was killed. */
     private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
 
+    private static final String OPTION_FILE_PREFIX = "ptosc-";
+    private static final Pattern OPTION_FILE = Pattern.compile(Pattern.quote(OPTION_FILE_PREFIX) + "(\\d+)-.*\\.cnf");
+
     private final String executable;
     private final Path pauseFile;
 
     public PtOsc(String executable, Path pauseFile) {
         this.executable = executable;
         this.pauseFile = pauseFile;
+    }
+
+    /**
+     * Makes the directory for option files and run logs (private to this user when it creates it), and removes the
+     * option files of runners that were killed before they could (their process is gone): they hold passwords.
+     */
+    public static void prepareWorkDir(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                Matcher m = OPTION_FILE.matcher(f.getFileName().toString());
+                if (m.matches() && !ProcessHandle.of(Long.parseLong(m.group(1))).map(ProcessHandle::isAlive).orElse(false)) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
     }
 
     /** The shadow table pt-osc builds for {@code table}; ShardSchema names it, so that it can find it again. */
@@ -69,9 +90,15 @@ public final class PtOsc {
             return process.waitFor();
         }
 
-        /** Stops the process (pt-osc leaves its triggers and shadow table; the caller cleans up). */
-        public void stop() {
+        /**
+         * Stops the process (pt-osc leaves its triggers and shadow table; the caller cleans up): SIGTERM, then SIGKILL
+         * if it is still there after 10 s.
+         */
+        public void stop() throws InterruptedException {
             process.destroy();
+            if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
         }
 
         public long pid() {
@@ -89,7 +116,7 @@ public final class PtOsc {
     public Running start(Dsn dsn, String schema, String table, String alter, Map<String, String> options, Mode mode,
                          Path workDir) throws IOException {
         Files.createDirectories(workDir);
-        Path optionFile = Files.createTempFile(workDir, "ptosc-", ".cnf",
+        Path optionFile = Files.createTempFile(workDir, OPTION_FILE_PREFIX + ProcessHandle.current().pid() + "-", ".cnf",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         try {
             Files.writeString(optionFile, optionFileText(dsn));

@@ -84,6 +84,9 @@ final class VersionAddCommand implements Callable<Integer> {
             throw ShardSchemaException.usage("--option, --auto-approve, --auto-cutover and --final-insert need --type pt-osc");
         }
         Map<String, String> ptOscOptions = PtOscOptions.parse(options);
+        if (online) {
+            ChangeStatement.checkOnlineWholeStatement(table, command);
+        }
         if (finalInsert != null && finalInsert.isBlank()) {
             throw ShardSchemaException.usage("--final-insert is empty");
         }

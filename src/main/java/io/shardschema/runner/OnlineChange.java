@@ -13,6 +13,8 @@ import io.shardschema.config.Dsn;
 import io.shardschema.schema.Sql;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -42,37 +44,59 @@ final class OnlineChange {
     private final Config config;
     private final PtOsc ptOsc;
     private final Clock clock;
+    private final Path pauseFile;
 
-    OnlineChange(Catalog catalog, ShardConnections shards, Config config, PtOsc ptOsc, Clock clock) {
+    OnlineChange(Catalog catalog, ShardConnections shards, Config config, PtOsc ptOsc, Path pauseFile, Clock clock) {
         this.catalog = catalog;
         this.online = catalog.online();
         this.shards = shards;
         this.config = config;
         this.ptOsc = ptOsc;
+        this.pauseFile = pauseFile;
         this.clock = clock;
     }
 
     /**
      * A connection to the shard holding one of its server's online slots ({@code onlinePerServer} named locks on
-     * the server itself, so every runner sees them and a dead runner's slot frees itself); empty when all are taken.
+     * the server itself, so every runner sees them and a dead runner's slot frees itself) and the lock of the table
+     * (so no two runs ever work one table, whatever happened to their leases); empty when either is taken.
      */
-    Optional<Connection> reserve(Lease lease) throws SQLException {
+    Optional<Connection> reserve(Lease lease, String table) throws SQLException {
         Connection c = shards.connect(lease.shardDsn(), lease.schemaName());
-        try (PreparedStatement ps = c.prepareStatement("SELECT GET_LOCK(?, 0)")) {
-            for (int slot = 1; slot <= config.onlinePerServer(); slot++) {
-                ps.setString(1, "shardschema.online." + slot);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next() && rs.getInt(1) == 1) {
+        try (Statement s = c.createStatement(); PreparedStatement ps = c.prepareStatement("SELECT GET_LOCK(?, 0)")) {
+            // The slot's session idles through a copy of hours: the server must not close it meanwhile.
+            s.execute("SET SESSION wait_timeout = 604800");
+            if (lock(ps, tableLock(c.getCatalog(), table))) {
+                for (int slot = 1; slot <= config.onlinePerServer(); slot++) {
+                    if (lock(ps, "shardschema.online." + slot)) {
                         return Optional.of(c);
                     }
                 }
             }
         } catch (SQLException e) {
-            c.close();
+            release(c);
             throw e;
         }
-        c.close();
+        release(c);
         return Optional.empty();
+    }
+
+    private static boolean lock(PreparedStatement ps, String name) throws SQLException {
+        ps.setString(1, name);
+        try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() && rs.getInt(1) == 1;
+        }
+    }
+
+    /** Lock names are at most 64 characters: the table's is a digest of its schema and name. */
+    private static String tableLock(String schema, String table) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest((schema + "." + table).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return "shardschema.table." + java.util.HexFormat.of().formatHex(digest, 0, 16);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Frees the slot {@link #reserve} took, before the pooled connection goes back. */
@@ -101,11 +125,16 @@ final class OnlineChange {
             OnlineCatalog.Task task = online.open(shardId, v);
             String phase = task.phase();
             if (ChangeStatement.isWholeStatement(version.command()) && phase.equals(OnlineCatalog.PREPARING)) {
-                return wholeStatement(lease, version, c, schema, table, out);
+                return wholeStatement(lease, run, version, c, schema, table, out);
             }
             while (true) {
+                if (!leaseHeld.getAsBoolean()) {
+                    return end(Run.FAILED, "lease lost in phase " + phase + "; another runner has the task", out, null);
+                }
                 task = online.open(shardId, v);
-                if (task.cancelRequested() && !phase.equals(OnlineCatalog.CUTTING_OVER)) {
+                // Once the swap may have begun, a cancel is too late: the change is finished instead.
+                if (task.cancelRequested() && !phase.equals(OnlineCatalog.CUTTING_OVER)
+                        && !phase.equals(OnlineCatalog.COMPLETED)) {
                     removeLeftovers(c, schema, table);
                     online.phase(shardId, v, OnlineCatalog.CANCELLED);
                     return end(Run.CANCELLED, "cancelled in phase " + phase + "; shadow table and triggers removed,"
@@ -117,16 +146,19 @@ final class OnlineChange {
                         int exit = runPtOsc(lease, version, schema, table, PtOsc.Mode.DRY_RUN, out, leaseHeld);
                         removeLeftoversAfter(exit, c, schema, table, out);
                         if (exit != 0) {
+                            if (online.cancelRequested(shardId, v)) {
+                                continue;
+                            }
                             return end(Run.FAILED, "pt-osc dry run failed (exit " + exit + ")", out, lastLines(out));
                         }
-                        phase = moveTo(shardId, v, OnlineCatalog.AWAITING_APPROVAL);
+                        phase = moveTo(shardId, v, phase, OnlineCatalog.AWAITING_APPROVAL);
                     }
                     case OnlineCatalog.AWAITING_APPROVAL -> {
                         if (!task.approved()) {
                             return end(Run.WAITING, "awaiting approval: `shardschema approve " + v + " --shard "
                                     + shardId + "` (or `approve " + v + "` for every shard)", out, null);
                         }
-                        phase = moveTo(shardId, v, OnlineCatalog.COPYING);
+                        phase = moveTo(shardId, v, phase, OnlineCatalog.COPYING);
                     }
                     case OnlineCatalog.COPYING -> {
                         // Whatever an earlier, interrupted copy left is removed first: the copy starts over.
@@ -140,17 +172,22 @@ final class OnlineChange {
                             return end(Run.FAILED, "pt-osc copy failed (exit " + exit + ")", out, lastLines(out));
                         }
                         online.progress(shardId, v, 100.0, 0);
-                        phase = moveTo(shardId, v, OnlineCatalog.AWAITING_CUTOVER);
+                        phase = moveTo(shardId, v, phase, OnlineCatalog.AWAITING_CUTOVER);
                     }
                     case OnlineCatalog.AWAITING_CUTOVER -> {
                         if (!task.cutoverRequested()) {
                             return end(Run.WAITING, "copied; awaiting cut-over: `shardschema cutover " + v
                                     + " --shard " + shardId + "` (or `cutover " + v + "`)", out, null);
                         }
+                        // A pause holds the swap too (pt-osc only sees its pause file between chunks).
+                        while (Files.exists(pauseFile) && leaseHeld.getAsBoolean()) {
+                            Thread.sleep(500);
+                        }
                         String stamp = PendingDrops.stamp(clock.instant());
                         online.swapNames(shardId, v, Sql.tableName("_" + table + "_" + stamp + "_old"),
                                 PendingDrops.name(schema, table, clock.instant()));
-                        phase = moveTo(shardId, v, OnlineCatalog.CUTTING_OVER);
+                        // Only if no cancel came meanwhile: a cancel and the start of the swap exclude each other.
+                        phase = moveTo(shardId, v, phase, OnlineCatalog.CUTTING_OVER);
                     }
                     case OnlineCatalog.CUTTING_OVER -> {
                         Optional<String> refused = cutOver(c, schema, table, task, out);
@@ -163,7 +200,7 @@ final class OnlineChange {
                                 out.line("final insert: " + rows + " rows");
                             }
                         }
-                        moveTo(shardId, v, OnlineCatalog.COMPLETED);
+                        online.phase(shardId, v, OnlineCatalog.COMPLETED);
                         return validated(c, version, Run.APPLIED, "applied online: copied, swapped, old table in "
                                 + config.pendingDropsDb() + "." + task.pendingTable(), out);
                     }
@@ -181,9 +218,9 @@ final class OnlineChange {
         }
     }
 
-    private String moveTo(long shardId, int version, String phase) {
-        online.phase(shardId, version, phase);
-        return phase;
+    /** The next phase, unless a cancel came first (then the phase stays, and the loop sees the cancel). */
+    private String moveTo(long shardId, int version, String from, String to) {
+        return online.move(shardId, version, from, to) ? to : from;
     }
 
     /** The ending of a change in place, once the version's validation query (if any) agrees. */
@@ -201,23 +238,34 @@ final class OnlineChange {
         return new TaskWorker.Ending(state, message + "; output in " + out.file(), out.text(), err);
     }
 
-    /** CREATE TABLE runs as it is; DROP TABLE moves the table to the pending-drops database instead. */
-    private TaskWorker.Ending wholeStatement(Lease lease, Version version, Connection c, String schema, String table,
-                                             RunOutput out) throws SQLException {
+    /**
+     * CREATE TABLE runs as it is; DROP TABLE moves the table to the pending-drops database instead. Both look at the
+     * table first, so a run after an interrupted one finds the change done instead of failing on it.
+     */
+    private TaskWorker.Ending wholeStatement(Lease lease, int run, Version version, Connection c, String schema,
+                                             String table, RunOutput out) throws SQLException {
+        boolean drop = ChangeStatement.isDropTable(version.command());
+        boolean exists = tableExists(c, schema, table);
+        String state = Run.APPLIED;
         try (Statement s = c.createStatement()) {
-            if (ChangeStatement.isDropTable(version.command())) {
+            if (drop && exists) {
                 String pending = PendingDrops.name(schema, table, clock.instant());
                 s.execute("CREATE DATABASE IF NOT EXISTS " + Sql.quote(config.pendingDropsDb()));
                 s.execute("RENAME TABLE " + Sql.quote(schema) + "." + Sql.quote(table) + " TO "
                         + Sql.quote(config.pendingDropsDb()) + "." + Sql.quote(pending));
                 out.line("moved " + schema + "." + table + " to " + config.pendingDropsDb() + "." + pending);
-            } else {
+            } else if (!drop && (!exists || run == 1)) {
                 s.execute(version.command());
                 out.line("executed: " + version.command());
+            } else if (run > 1) {
+                state = Run.ALREADY_APPLIED;
+                out.line("table " + table + (drop ? " is gone" : " exists") + ": an earlier run did the change");
+            } else {
+                s.execute(version.command());
             }
         }
         online.phase(lease.shardId(), version.number(), OnlineCatalog.COMPLETED);
-        return end(Run.APPLIED, "applied", out, null);
+        return end(state, state.equals(Run.APPLIED) ? "applied" : "already applied", out, null);
     }
 
     private void recordSize(Connection c, long shardId, int version, String schema, String table) throws SQLException {
@@ -251,14 +299,23 @@ final class OnlineChange {
             try {
                 return running.await(line -> {
                     out.line(line);
-                    PtOsc.progress(line).ifPresent(p -> online.progress(lease.shardId(), version.number(),
-                            (double) p.percent(), p.etaSeconds()));
+                    PtOsc.progress(line).ifPresent(p -> quietly(lease, () -> online.progress(lease.shardId(),
+                            version.number(), (double) p.percent(), p.etaSeconds())));
                 });
             } finally {
                 monitor.interrupt();
                 monitor.join();
-                out.flush();
+                quietly(lease, out::flush);
             }
+        }
+    }
+
+    /** A catalog write that may fail while the catalog is away: the copy must go on regardless. */
+    private static void quietly(Lease lease, Runnable write) {
+        try {
+            write.run();
+        } catch (RuntimeException e) {
+            log.warn("shard {}: writing pt-osc output or progress: {}", lease.shardId(), e.getMessage());
         }
     }
 
@@ -274,7 +331,10 @@ final class OnlineChange {
                 if (!leaseHeld.getAsBoolean() || online.cancelRequested(lease.shardId(), version)) {
                     out.line("stopping pt-osc: " + (leaseHeld.getAsBoolean() ? "cancelled by a DBA" : "lease lost"));
                     running.stop();
+                    return;
                 }
+            } catch (InterruptedException e) {
+                return;
             } catch (RuntimeException e) {
                 // The catalog is briefly away: the copy goes on, the next round writes the output.
                 log.warn("shard {}: writing pt-osc output: {}", lease.shardId(), e.getMessage());
@@ -299,8 +359,9 @@ final class OnlineChange {
                     return Optional.of(schema + "." + old + " exists; move it away and `retry`");
                 }
                 if (triggers(c, schema, table).size() < 3) {
+                    online.phase(task.shardId(), task.version(), OnlineCatalog.COPYING);
                     return Optional.of("the pt-osc triggers on " + schema + "." + table + " are missing, so "
-                            + shadow + " is not in sync; `cancel` and `retry` to copy again");
+                            + shadow + " is not in sync; the next run copies again");
                 }
                 s.execute("RENAME TABLE " + q + Sql.quote(table) + " TO " + q + Sql.quote(old) + ", "
                         + q + Sql.quote(shadow) + " TO " + q + Sql.quote(table));

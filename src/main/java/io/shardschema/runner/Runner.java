@@ -119,10 +119,11 @@ public final class Runner {
         ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(daemonThreads("heartbeat"));
         try (ShardConnections shards = new ShardConnections(config, catalog.dsn(), config.perServerConcurrency())) {
             OnlineChange online = new OnlineChange(catalog, shards, config,
-                    new PtOsc(config.ptOscPath(), pauseFile), clock);
+                    new PtOsc(config.ptOscPath(), pauseFile), pauseFile, clock);
             TaskWorker worker = new TaskWorker(catalog, shards, online, this::version, config, name, timer);
             heartbeats.scheduleAtFixedRate(this::heartbeat, config.heartbeatSeconds(), config.heartbeatSeconds(),
                     TimeUnit.SECONDS);
+            prepareLogDir();
             log.info("runner {} started: {} workers, at most {} per server", name, workers, config.perServerConcurrency());
             long catalogDownSince = 0;
             while (true) {
@@ -305,6 +306,15 @@ public final class Runner {
         return next == null ? 0 : next;
     }
 
+    private void prepareLogDir() {
+        try {
+            PtOsc.prepareWorkDir(config.logDir());
+        } catch (IOException e) {
+            // Only online changes need it; they fail with the reason when they try to write there.
+            log.warn("logDir {}: {}", config.logDir(), e.getMessage());
+        }
+    }
+
     /** Creates or removes pt-osc's pause file: a pause in the throttle file pauses running copies too. */
     private void pauseOnlineChanges(boolean paused) {
         try {
@@ -336,12 +346,16 @@ public final class Runner {
         }
     }
 
+    /**
+     * The highest version, with the cache of versions brought up to date: by count too, since two versions added
+     * at once may commit out of order, and a continuation must never skip the one that came in late.
+     */
     private int maxVersion() {
-        int max = timer.time(catalog::maxVersion);
-        if (!versionCache.containsKey(max)) {
+        Catalog.VersionTotals totals = timer.time(catalog::versionTotals);
+        if (versionCache.size() != totals.count() || !versionCache.containsKey(totals.max())) {
             timer.time(catalog::versions).forEach(v -> versionCache.put(v.number(), v));
         }
-        return max;
+        return totals.max();
     }
 
     private Version version(int number) {

@@ -71,7 +71,7 @@ final class TaskWorker {
         Connection slot = null;
         if (version.isOnline()) {
             try {
-                slot = online.reserve(lease).orElse(null);
+                slot = online.reserve(lease, version.tableName()).orElse(null);
                 if (slot == null) {
                     timer.time(() -> {
                         catalog.postpone(lease, POSTPONE_SECONDS);

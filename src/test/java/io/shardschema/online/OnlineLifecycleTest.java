@@ -98,6 +98,9 @@ class OnlineLifecycleTest {
         assertThat(cli(fleet, "run").exit()).isZero();
         assertThat(phase(fleet)).isEqualTo("awaiting cut-over");
         assertThat(triggers(fleet, schema)).isEqualTo(3);
+        Cli.Result remove = cli(fleet, "shard", "remove", "1");
+        assertThat(remove.exit()).as("a waiting shard has triggers on its table").isEqualTo(4);
+        assertThat(remove.err()).contains("cancel");
 
         assertThat(cli(fleet, "cancel", "1").exit()).isZero();
         assertThat(cli(fleet, "run").exit()).isEqualTo(3);
@@ -124,6 +127,10 @@ class OnlineLifecycleTest {
         fleet.registerAll();
         assertThat(cli(fleet, "version", "add", "--type", "pt-osc", "--table", "extra", "--command",
                 "CREATE TABLE extra (id INT PRIMARY KEY)").exit()).isZero();
+        Cli.Result other = cli(fleet, "version", "add", "--type", "pt-osc", "--table", "t", "--command",
+                "DROP TABLE t_old");
+        assertThat(other.exit()).as("an online DROP must name --table").isEqualTo(2);
+        assertThat(other.err()).contains("DROP TABLE t (one table");
         assertThat(cli(fleet, "version", "add", "--type", "pt-osc", "--table", "t", "--command", "DROP TABLE t")
                 .exit()).isZero();
         Cli.Result run = cli(fleet, "run");
