@@ -1,0 +1,16 @@
+package io.shardschema.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+@Command(name = "schema", mixinStandardHelpOptions = true, description = "Read shards' schemas and find drift.",
+        subcommands = {SchemaGetCommand.class, SchemaValidateCommand.class})
+final class SchemaCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: get or validate");
+    }
+}

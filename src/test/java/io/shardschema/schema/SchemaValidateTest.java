@@ -1,0 +1,75 @@
+package io.shardschema.schema;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.shardschema.testing.Cli;
+import io.shardschema.testing.TestFleet;
+import io.shardschema.testing.TestServers;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Drift across a fleet: 100 shards, 3 of them changed by hand in different ways. */
+class SchemaValidateTest {
+
+    @Test
+    void validateFindsExactlyTheDriftedShardsWithTheirDiffs() throws Exception {
+        TestFleet fleet = TestFleet.create(TestServers.shared(), "drift", 100);
+        fleet.registerAll();
+        drift(fleet, 10, "ALTER TABLE t ADD COLUMN extra INT");
+        drift(fleet, 50, "ALTER TABLE t ADD INDEX idx_v (v)");
+        drift(fleet, 90, "ALTER TABLE t MODIFY v VARCHAR(30)");
+        // Noise that is not drift: other AUTO_INCREMENT counters, an online change's shadow table.
+        drift(fleet, 20, "CREATE TABLE _t_new (id INT PRIMARY KEY)");
+
+        Cli.Result text = Cli.run(fleet.configFile, "schema", "validate");
+        assertThat(text.exit()).as(text.all()).isEqualTo(3);
+        assertThat(text.out()).contains("version 0: 97 of 100 shards have the reference schema")
+                .contains("3 shard(s) drifted, 0 unreadable");
+
+        Cli.Result json = Cli.run(fleet.configFile, "schema", "validate", "--json", "--parallel", "4");
+        assertThat(json.exit()).isEqualTo(3);
+        JsonNode report = json.json().path("versions").get(0);
+        assertThat(report.path("referenceShards").asInt()).isEqualTo(97);
+        assertThat(report.path("referenceSchema").asText()).contains("CREATE TABLE `t`").doesNotContain("_t_new");
+        List<Long> outliers = new ArrayList<>();
+        List<String> diffs = new ArrayList<>();
+        for (JsonNode g : report.path("outliers")) {
+            assertThat(g.path("shards")).hasSize(1);
+            outliers.add(g.path("shards").get(0).asLong());
+            diffs.add(g.path("diff").asText());
+        }
+        assertThat(outliers).containsExactly(10L, 50L, 90L);
+        assertThat(diffs.get(0)).contains("+  `extra` int(11) DEFAULT NULL,").contains("--- reference (shard 1)");
+        assertThat(diffs.get(1)).contains("+  KEY `idx_v` (`v`)");
+        assertThat(diffs.get(2)).contains("-  `v` varchar(20) DEFAULT NULL,").contains("+  `v` varchar(30) DEFAULT NULL,");
+
+        Cli.Result get = Cli.run(fleet.configFile, "schema", "get", "--shard", "10", "--table", "t", "--json");
+        assertThat(get.exit()).as(get.all()).isZero();
+        assertThat(get.json().path("fingerprint").asText()).isEqualTo(outlierFingerprint(report, 0));
+        assertThat(get.json().path("tables").path("t").asText()).contains("`extra`");
+        assertThat(Cli.run(fleet.configFile, "schema", "get", "--shard", "1", "--table", "nosuch").exit()).isEqualTo(2);
+        assertThat(Cli.run(fleet.configFile, "schema", "get", "--shard", "9999").exit()).isEqualTo(2);
+
+        for (int shard : new int[]{10, 50, 90}) {
+            fleet.execute("UPDATE `" + fleet.prefix + "_catalog`.shards SET version = 1 WHERE shardId = " + shard);
+        }
+        Cli.Result byVersion = Cli.run(fleet.configFile, "schema", "validate", "--version", "0");
+        assertThat(byVersion.exit()).as(byVersion.all()).isZero();
+        assertThat(byVersion.out()).contains("97 of 97 shards").contains("no drift");
+    }
+
+    private static String outlierFingerprint(JsonNode report, int i) {
+        return report.path("outliers").get(i).path("fingerprint").asText();
+    }
+
+    private static void drift(TestFleet fleet, int shard, String ddl) throws Exception {
+        try (Connection c = fleet.connect(fleet.schemas.get(shard - 1)); Statement s = c.createStatement()) {
+            s.execute(ddl);
+        }
+    }
+}
