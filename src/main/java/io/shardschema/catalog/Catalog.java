@@ -756,6 +756,25 @@ public final class Catalog implements AutoCloseable {
         }
     }
 
+    private static Run run(ResultSet rs) throws SQLException {
+        return new Run(rs.getLong(1), rs.getInt(2), rs.getInt(3), rs.getString(4), rs.getString(5), rs.getString(6),
+                rs.getString(7), rs.getString(8), rs.getString(9), instant(rs.getTimestamp(10)),
+                instant(rs.getTimestamp(11)));
+    }
+
+    /** A shard's most recent run (highest version, then highest run), if it has any. */
+    public Optional<Run> lastRun(long shardId) {
+        return sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + RUN_COLUMNS + " FROM log WHERE shardId = ?"
+                    + " ORDER BY version DESC, run DESC LIMIT 1")) {
+                ps.setLong(1, shardId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(run(rs)) : Optional.empty();
+                }
+            }
+        });
+    }
+
     public List<Run> runs(Long shardId, Integer version, int limit) {
         StringBuilder where = new StringBuilder(" WHERE 1 = 1");
         if (shardId != null) {
@@ -778,9 +797,7 @@ public final class Catalog implements AutoCloseable {
                 try (ResultSet rs = ps.executeQuery()) {
                     List<Run> out = new ArrayList<>();
                     while (rs.next()) {
-                        out.add(new Run(rs.getLong(1), rs.getInt(2), rs.getInt(3), rs.getString(4), rs.getString(5),
-                                rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9),
-                                instant(rs.getTimestamp(10)), instant(rs.getTimestamp(11))));
+                        out.add(run(rs));
                     }
                     return out;
                 }

@@ -3,6 +3,7 @@ package io.shardschema.cli;
 import io.shardschema.ShardSchemaException;
 import io.shardschema.catalog.Shard;
 import io.shardschema.change.ChangeStatement;
+import io.shardschema.schema.SchemaSnapshot;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -41,14 +42,11 @@ final class SchemaGetCommand implements Callable<Integer> {
             ChangeStatement.checkTableName(table);
         }
         Shard s = context.catalog().requireShard(shard);
-        FleetSchemas.Read read = FleetSchemas.one(context.config(), context.catalog().dsn(), s, table);
-        if (read.error() != null) {
-            throw ShardSchemaException.error("shard " + shard + " (" + s.schemaName() + "): " + read.error());
-        }
-        if (table != null && read.schema().tables().isEmpty()) {
+        SchemaSnapshot schema = FleetSchemas.one(context.config(), context.catalog().dsn(), s,
+                c -> SchemaSnapshot.read(c, c.getCatalog(), table));
+        if (table != null && schema.tables().isEmpty()) {
             throw ShardSchemaException.usage("shard " + shard + " (" + s.schemaName() + ") has no table " + table);
         }
-        return context.print(new Result(shard, s.schemaName(), s.version(), read.schema().fingerprint(),
-                read.schema().tables()), json);
+        return context.print(new Result(shard, s.schemaName(), s.version(), schema.fingerprint(), schema.tables()), json);
     }
 }

@@ -76,11 +76,11 @@ final class SchemaValidateCommand implements Callable<Integer> {
             throw ShardSchemaException.usage(version == null ? "no shards are registered"
                     : "no shard is at version " + version);
         }
-        List<FleetSchemas.Read> reads = FleetSchemas.all(context.config(), context.catalog().dsn(), shards, null,
-                parallel == null ? context.config().workers() : parallel);
-        Map<Integer, List<FleetSchemas.Read>> byVersion = new TreeMap<>();
+        List<FleetSchemas.Read<SchemaSnapshot>> reads = FleetSchemas.schemas(context.config(), context.catalog().dsn(),
+                shards, null, parallel == null ? context.config().workers() : parallel);
+        Map<Integer, List<FleetSchemas.Read<SchemaSnapshot>>> byVersion = new TreeMap<>();
         List<Unreadable> unreadable = new ArrayList<>();
-        for (FleetSchemas.Read r : reads) {
+        for (FleetSchemas.Read<SchemaSnapshot> r : reads) {
             if (r.error() != null) {
                 unreadable.add(new Unreadable(r.shard().id(), r.shard().schemaName(), r.error()));
             } else {
@@ -89,7 +89,7 @@ final class SchemaValidateCommand implements Callable<Integer> {
         }
         List<VersionReport> reports = new ArrayList<>();
         int drifted = 0;
-        for (Map.Entry<Integer, List<FleetSchemas.Read>> e : byVersion.entrySet()) {
+        for (Map.Entry<Integer, List<FleetSchemas.Read<SchemaSnapshot>>> e : byVersion.entrySet()) {
             VersionReport report = compare(e.getKey(), e.getValue());
             drifted += report.outliers().stream().mapToInt(g -> g.shards().size()).sum();
             reports.add(report);
@@ -99,22 +99,22 @@ final class SchemaValidateCommand implements Callable<Integer> {
         return drifted > 0 || !unreadable.isEmpty() ? ShardSchemaException.SOME_FAILED : 0;
     }
 
-    private static VersionReport compare(int version, List<FleetSchemas.Read> reads) {
-        Map<String, List<FleetSchemas.Read>> groups = new LinkedHashMap<>();
+    private static VersionReport compare(int version, List<FleetSchemas.Read<SchemaSnapshot>> reads) {
+        Map<String, List<FleetSchemas.Read<SchemaSnapshot>>> groups = new LinkedHashMap<>();
         reads.stream().sorted(Comparator.comparingLong(r -> r.shard().id()))
-                .forEach(r -> groups.computeIfAbsent(r.schema().fingerprint(), f -> new ArrayList<>()).add(r));
+                .forEach(r -> groups.computeIfAbsent(r.value().fingerprint(), f -> new ArrayList<>()).add(r));
         // The most common schema is the reference; on a tie, the group of the lowest shard id (seen first).
-        List<FleetSchemas.Read> reference = groups.values().stream()
+        List<FleetSchemas.Read<SchemaSnapshot>> reference = groups.values().stream()
                 .max(Comparator.comparingInt(List::size)).orElseThrow();
-        SchemaSnapshot ref = reference.get(0).schema();
+        SchemaSnapshot ref = reference.get(0).value();
         long example = reference.get(0).shard().id();
         List<Group> outliers = new ArrayList<>();
-        for (Map.Entry<String, List<FleetSchemas.Read>> g : groups.entrySet()) {
+        for (Map.Entry<String, List<FleetSchemas.Read<SchemaSnapshot>>> g : groups.entrySet()) {
             if (g.getValue() == reference) {
                 continue;
             }
             List<Long> ids = g.getValue().stream().map(r -> r.shard().id()).toList();
-            String diff = ref.diff(g.getValue().get(0).schema(), "reference (shard " + example + ")",
+            String diff = ref.diff(g.getValue().get(0).value(), "reference (shard " + example + ")",
                     "shard " + ids.get(0) + (ids.size() > 1 ? " and " + (ids.size() - 1) + " more" : ""));
             outliers.add(new Group(g.getKey(), ids, diff));
         }

@@ -63,6 +63,37 @@ class SchemaValidateTest {
         assertThat(byVersion.out()).contains("97 of 97 shards").contains("no drift");
     }
 
+    @Test
+    void diffChecksumAndLastVersionOfShards() throws Exception {
+        TestFleet fleet = TestFleet.create(TestServers.shared(), "sdiff", 2);
+        fleet.registerAll();
+        fleet.addVersion("t", "ADD COLUMN c INT");
+        assertThat(Cli.run(fleet.configFile, "run").exit()).isZero();
+        Cli.Result last = Cli.run(fleet.configFile, "last-version", "--shard", "2", "--json");
+        assertThat(last.exit()).as(last.all()).isZero();
+        assertThat(last.json().path("version").asInt()).isEqualTo(1);
+        assertThat(last.json().path("lastRun").path("state").asText()).isEqualTo("applied");
+
+        Cli.Result same = Cli.run(fleet.configFile, "diff", "--shard", "1", "--shard", "2");
+        assertThat(same.exit()).as(same.all()).isZero();
+        assertThat(same.out()).contains("have the same schema");
+        assertThat(checksum(fleet, 1)).isEqualTo(checksum(fleet, 2));
+
+        drift(fleet, 2, "ALTER TABLE t ADD INDEX idx_c (c)");
+        drift(fleet, 2, "INSERT INTO t VALUES (4, 'd', 4)");
+        Cli.Result differ = Cli.run(fleet.configFile, "diff", "--shard", "1", "--shard", "2");
+        assertThat(differ.exit()).isEqualTo(3);
+        assertThat(differ.out()).contains("+++ shard 2").contains("+  KEY `idx_c` (`c`)");
+        assertThat(checksum(fleet, 1)).isNotEqualTo(checksum(fleet, 2));
+        assertThat(Cli.run(fleet.configFile, "diff", "--shard", "1").exit()).isEqualTo(2);
+    }
+
+    private static long checksum(TestFleet fleet, int shard) {
+        Cli.Result r = Cli.run(fleet.configFile, "checksum", "--shard", String.valueOf(shard), "--json");
+        assertThat(r.exit()).as(r.all()).isZero();
+        return r.json().path("checksums").path("t").asLong();
+    }
+
     private static String outlierFingerprint(JsonNode report, int i) {
         return report.path("outliers").get(i).path("fingerprint").asText();
     }
