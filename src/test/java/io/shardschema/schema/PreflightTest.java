@@ -1,0 +1,64 @@
+package io.shardschema.schema;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.shardschema.testing.Cli;
+import io.shardschema.testing.TestFleet;
+import io.shardschema.testing.TestServers;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Preflight on a scratch copy of a shard's tables: good, failing and no-op changes; nothing left behind. */
+class PreflightTest {
+
+    @Test
+    void goodFailingAndNoOpChangesAndNoScratchSchemaLeft() {
+        TestFleet fleet = TestFleet.create(TestServers.shared(), "pre", 1);
+        fleet.registerAll();
+        // A scratch schema a killed preflight left an hour ago.
+        String leftover = Preflight.SCRATCH_PREFIX + (Instant.now().getEpochSecond() - 3600) + "_deadbeef";
+        fleet.execute("CREATE DATABASE `" + leftover + "`");
+
+        JsonNode add = preflight(fleet, 0, "--table", "t", "--command", "ADD COLUMN c INT");
+        assertThat(add.path("ok").asBoolean()).isTrue();
+        assertThat(add.path("algorithm").asText()).isEqualTo("INSTANT");
+        assertThat(add.path("diff").asText()).contains("+  `c` int(11) DEFAULT NULL,");
+        assertThat(add.path("removedLeftovers").toString()).contains(leftover);
+
+        assertThat(preflight(fleet, 0, "--table", "t", "--command", "ADD INDEX idx_v (v)").path("algorithm").asText())
+                .isEqualTo("INPLACE");
+        assertThat(preflight(fleet, 0, "--table", "t", "--command", "MODIFY id BIGINT").path("algorithm").asText())
+                .isEqualTo("COPY");
+
+        JsonNode bad = preflight(fleet, 3, "--table", "t", "--command", "ADD COLUMN v INT");
+        assertThat(bad.path("ok").asBoolean()).isFalse();
+        assertThat(bad.path("error").asText()).contains("Duplicate column name 'v'");
+
+        JsonNode noop = preflight(fleet, 0, "--table", "t", "--command", "COMMENT = ''");
+        assertThat(noop.path("changesNothing").asBoolean()).isTrue();
+
+        fleet.addVersion("t2", "CREATE TABLE t2 (id INT PRIMARY KEY)");
+        JsonNode create = preflight(fleet, 0, "--version", "1");
+        assertThat(create.path("diff").asText()).contains("+CREATE TABLE `t2`");
+
+        // The shard was never touched, and every scratch schema is gone.
+        assertThat(fleet.shardColumn("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '"
+                + fleet.schemas.get(0) + "' AND TABLE_NAME = 't' ORDER BY ORDINAL_POSITION")).containsExactly("id", "v");
+        assertThat(fleet.shardColumn("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '"
+                + fleet.schemas.get(0) + "'")).containsExactly("t");
+        assertThat(fleet.shardCount("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '"
+                + Preflight.SCRATCH_PREFIX.replace("_", "\\\\_") + "%'")).isZero();
+    }
+
+    private static JsonNode preflight(TestFleet fleet, int exit, String... args) {
+        String[] all = new String[args.length + 2];
+        all[0] = "preflight";
+        all[1] = "--json";
+        System.arraycopy(args, 0, all, 2, args.length);
+        Cli.Result r = Cli.run(fleet.configFile, all);
+        assertThat(r.exit()).as(r.all()).isEqualTo(exit);
+        return r.json();
+    }
+}
