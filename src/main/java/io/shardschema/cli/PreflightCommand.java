@@ -23,6 +23,8 @@ import java.util.concurrent.Callable;
         + " whether it runs INSTANT, INPLACE without a lock, or copies the table. The shard itself is not touched."
         + " Exit 3 when the change fails.")
 final class PreflightCommand implements Callable<Integer> {
+    private static final java.util.regex.Pattern QUALIFIED_NAME =
+            java.util.regex.Pattern.compile("[`A-Za-z0-9_$]\\s*\\.\\s*[`A-Za-z_$]");
     private final Context context;
     @Mixin
     JsonOption json;
@@ -90,6 +92,11 @@ final class PreflightCommand implements Callable<Integer> {
         Shard target = shard != null ? context.catalog().requireShard(shard) : defaultShard();
         String statement = ChangeStatement.sql(table, command);
         boolean isAlter = !ChangeStatement.isWholeStatement(command);
+        if (!isAlter && QUALIFIED_NAME.matcher(command).find()) {
+            // It runs in the scratch schema only because that is the default database: a named schema escapes it.
+            throw ShardSchemaException.usage("preflight runs whole statements only when they name no schema"
+                    + " (schema.table); this one seems to: " + command);
+        }
         Preflight.Report r;
         // A connection of its own, not a pooled one: the pool would discard it after the first algorithm the
         // server refuses (SQLSTATE 0A000 counts as fatal there).

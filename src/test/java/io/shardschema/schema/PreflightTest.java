@@ -43,6 +43,9 @@ class PreflightTest {
         JsonNode create = preflight(fleet, 0, "--version", "1");
         assertThat(create.path("diff").asText()).contains("+CREATE TABLE `t2`");
 
+        assertThat(Cli.run(fleet.configFile, "preflight", "--table", "t3", "--command",
+                "CREATE TABLE " + fleet.schemas.get(0) + ".t3 (id INT)").exit()).as("names a schema").isEqualTo(2);
+
         // The shard was never touched, and every scratch schema is gone.
         assertThat(fleet.shardColumn("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '"
                 + fleet.schemas.get(0) + "' AND TABLE_NAME = 't' ORDER BY ORDINAL_POSITION")).containsExactly("id", "v");
