@@ -260,6 +260,38 @@ public final class Catalog implements AutoCloseable {
         });
     }
 
+    /**
+     * Pins shards at {@code version} (null: releases the pin, so they follow the latest version again): every shard,
+     * or only {@code shardId}. A failed shard above the pin becomes ready, to go down. Refused while a runner or a
+     * gate holds one of them. Returns how many shards were pinned or released.
+     */
+    public int pin(Long shardId, Integer version) {
+        return sql(c -> inTransaction(c, () -> {
+            String which = shardId == null ? "" : " AND shardId = ?";
+            int busy = shardId == null ? queryInt(c, "SELECT COUNT(*) FROM shards WHERE state IN ('running', 'waiting')")
+                    : queryInt(c, "SELECT COUNT(*) FROM shards WHERE state IN ('running', 'waiting')" + which, shardId);
+            if (busy > 0) {
+                throw new ShardSchemaException(ShardSchemaException.REFUSED, busy + " of the shards are being worked by"
+                        + " a runner or wait at a gate of an online change; let the runners finish (or stop them with"
+                        + " the stop file) and try again");
+            }
+            try (PreparedStatement ps = c.prepareStatement("UPDATE shards SET targetVersion = ?,"
+                    + " attempts = IF(state = 'failed' AND version > ?, 0, attempts),"
+                    + " retryAt = IF(state = 'failed' AND version > ?, NULL, retryAt),"
+                    + " state = IF(state = 'failed' AND version > ?, 'ready', state)"
+                    + " WHERE state IN ('ready', 'failed')" + which)) {
+                ps.setObject(1, version);
+                ps.setObject(2, version);
+                ps.setObject(3, version);
+                ps.setObject(4, version);
+                if (shardId != null) {
+                    ps.setLong(5, shardId);
+                }
+                return ps.executeUpdate();
+            }
+        }));
+    }
+
     public List<Long> failedShardIds() {
         return sql(c -> {
             try (Statement s = c.createStatement();
@@ -283,8 +315,9 @@ public final class Catalog implements AutoCloseable {
     public int addVersion(Version draft) {
         return sql(c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO versions (command, tableName, cmdType,"
-                    + " validationQuery, validationExpected, options, autoApprove, autoCutover, finalInsert)"
-                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
+                    + " validationQuery, validationExpected, options, autoApprove, autoCutover, finalInsert,"
+                    + " expectedSchema, expectedFingerprint, tableBefore, algorithm, rollbackCommand, forced)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
                 ps.setString(1, draft.command());
                 ps.setString(2, draft.tableName());
                 ps.setString(3, draft.type());
@@ -294,6 +327,13 @@ public final class Catalog implements AutoCloseable {
                 ps.setBoolean(7, draft.online().autoApprove());
                 ps.setBoolean(8, draft.online().autoCutover());
                 ps.setString(9, draft.online().finalInsert());
+                Version.Expected e = draft.expected();
+                ps.setString(10, e.schemaAfter() == null ? null : encodeSchema(e.schemaAfter()));
+                ps.setString(11, e.tableFingerprint());
+                ps.setString(12, e.tableBefore());
+                ps.setString(13, e.algorithm());
+                ps.setString(14, draft.rollback());
+                ps.setBoolean(15, draft.force());
                 ps.executeUpdate();
                 try (ResultSet rs = ps.getGeneratedKeys()) {
                     rs.next();
@@ -301,6 +341,29 @@ public final class Catalog implements AutoCloseable {
                 }
             }
         });
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /** A schema (table name to definition) is stored as a JSON object: definitions may hold any character. */
+    private static String encodeSchema(java.util.SortedMap<String, String> schema) {
+        try {
+            return JSON.writeValueAsString(schema);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static java.util.SortedMap<String, String> decodeSchema(String stored) {
+        if (stored == null) {
+            return null;
+        }
+        try {
+            return JSON.readValue(stored, new com.fasterxml.jackson.core.type.TypeReference<java.util.TreeMap<String, String>>() { });
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw ShardSchemaException.error("the expected schema stored with a version is not valid JSON: "
+                    + e.getOriginalMessage());
+        }
     }
 
     /** Options are stored one {@code name=value} per line, in the order given. */
@@ -326,17 +389,26 @@ public final class Catalog implements AutoCloseable {
     public List<Version> versions() {
         return sql(c -> {
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT version, tableName, command,"
-                    + " cmdType, validationQuery, validationExpected, options, autoApprove, autoCutover, finalInsert"
+                    + " cmdType, validationQuery, validationExpected, options, autoApprove, autoCutover, finalInsert,"
+                    + " expectedSchema, expectedFingerprint, tableBefore, algorithm, rollbackCommand, forced"
                     + " FROM versions ORDER BY version")) {
                 List<Version> out = new ArrayList<>();
                 while (rs.next()) {
                     out.add(new Version(rs.getInt(1), rs.getString(2), rs.getString(3), rs.getString(4),
                             rs.getString(5), rs.getString(6), new Version.Online(decodeOptions(rs.getString(7)),
-                            rs.getBoolean(8), rs.getBoolean(9), rs.getString(10))));
+                            rs.getBoolean(8), rs.getBoolean(9), rs.getString(10)),
+                            new Version.Expected(decodeSchema(rs.getString(11)), rs.getString(12), rs.getString(13),
+                                    rs.getString(14)), rs.getString(15), rs.getBoolean(16)));
                 }
                 return out;
             }
         });
+    }
+
+    /** The version numbered {@code number}, or a usage error naming the registered range. */
+    public Version requireVersion(int number) {
+        return versions().stream().filter(v -> v.number() == number).findFirst().orElseThrow(() ->
+                ShardSchemaException.usage("unknown version " + number + "; `shardschema version list` shows them"));
     }
 
     /** How many versions there are and the highest number: a cache of versions is current when both match. */
@@ -404,12 +476,19 @@ public final class Catalog implements AutoCloseable {
         });
     }
 
-    /** Claims the next ready task (lowest version first) below {@code maxVersion}: one atomic UPDATE. */
+    /**
+     * Claims the next ready task (lowest version first) below {@code maxVersion}, else a shard that `down --to`
+     * sends below its version: one atomic UPDATE each.
+     */
     public Optional<Lease> claimNext(String token, int maxVersion, Collection<String> excludedServers) {
-        return claim(token, false, claimNextSql(excludedServers.size()), ps -> {
+        Optional<Lease> up = claim(token, false, claimNextSql(excludedServers.size()), ps -> {
             ps.setString(1, token);
             ps.setInt(2, maxVersion);
             bindAll(ps, 3, excludedServers);
+        });
+        return up.isPresent() ? up : claim(token, false, claimDownSql(excludedServers.size()), ps -> {
+            ps.setString(1, token);
+            bindAll(ps, 2, excludedServers);
         });
     }
 
@@ -421,9 +500,12 @@ public final class Catalog implements AutoCloseable {
                     return Optional.empty();
                 }
             }
-            // The claimed row, its next version (numbers may have gaps) and its server's running count, in one trip.
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + SHARD_COLUMNS + ","
+            // The claimed row, its next and previous versions (numbers may have gaps) and its server's running
+            // count, in one trip.
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + SHARD_COLUMNS + ", targetVersion,"
                     + " (SELECT MIN(v.version) FROM versions v WHERE v.version > shards.version) AS nextVersion,"
+                    + " (SELECT COALESCE(MAX(v.version), 0) FROM versions v WHERE v.version < shards.version)"
+                    + " AS previousVersion,"
                     + " (SELECT COUNT(*) FROM shards r WHERE r.state = 'running' AND r.serverKey = shards.serverKey)"
                     + " AS runningOnServer FROM shards WHERE task = ?")) {
                 ps.setString(1, token);
@@ -432,8 +514,11 @@ public final class Catalog implements AutoCloseable {
                         return Optional.empty();
                     }
                     Shard s = shard(rs);
+                    Integer pin = rs.getObject("targetVersion", Integer.class);
+                    boolean down = pin != null && s.version() > pin;
                     return Optional.of(new Lease(token, s.id(), s.schemaName(), s.dsn(), s.serverKey(), s.version(),
-                            rs.getInt("nextVersion"), s.attempts(), takeover, rs.getInt("runningOnServer")));
+                            down ? s.version() : rs.getInt("nextVersion"), s.attempts(), takeover,
+                            rs.getInt("runningOnServer"), pin, rs.getInt("previousVersion")));
                 }
             }
         });
@@ -449,8 +534,17 @@ public final class Catalog implements AutoCloseable {
     /** The claim of the next ready task; walks the (state, version) index, so it stays cheap at any fleet size. */
     static String claimNextSql(int excludedServers) {
         return "UPDATE shards SET state = 'running', task = ?, lastTaskHb = NOW()"
-                + " WHERE state = 'ready' AND version < ? AND (retryAt IS NULL OR retryAt <= NOW())"
+                + " WHERE state = 'ready' AND version < ? AND (targetVersion IS NULL OR version < targetVersion)"
+                + " AND (retryAt IS NULL OR retryAt <= NOW())"
                 + serverNotIn(excludedServers) + " ORDER BY state, version, shardId LIMIT 1";
+    }
+
+    /** The claim of a shard above its pin; walks the (state, targetVersion) index, empty unless `down` ran. */
+    static String claimDownSql(int excludedServers) {
+        return "UPDATE shards SET state = 'running', task = ?, lastTaskHb = NOW()"
+                + " WHERE state = 'ready' AND targetVersion IS NOT NULL AND version > targetVersion"
+                + " AND (retryAt IS NULL OR retryAt <= NOW())" + serverNotIn(excludedServers)
+                + " ORDER BY state, targetVersion, shardId LIMIT 1";
     }
 
     private static String serverNotIn(int count) {
@@ -513,7 +607,10 @@ public final class Catalog implements AutoCloseable {
     public boolean outstandingWork(int maxVersion) {
         return sql(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM shards WHERE state = 'running')"
-                    + " OR EXISTS (SELECT 1 FROM shards WHERE state = 'ready' AND version < ?)")) {
+                    + " OR EXISTS (SELECT 1 FROM shards WHERE state = 'ready' AND version < ?"
+                    + " AND (targetVersion IS NULL OR version < targetVersion))"
+                    + " OR EXISTS (SELECT 1 FROM shards WHERE state = 'ready' AND targetVersion IS NOT NULL"
+                    + " AND version > targetVersion)")) {
                 ps.setInt(1, maxVersion);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
@@ -559,15 +656,16 @@ public final class Catalog implements AutoCloseable {
             }
             // The row is written only while the lease is ours: one statement, no transaction.
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO log (shardId, version, run, state, runner,"
-                    + " message, startedAt) SELECT ?, ?, ?, ?, ?, ?, NOW(3) FROM shards s WHERE " + LEASE_HELD)) {
+                    + " message, down, startedAt) SELECT ?, ?, ?, ?, ?, ?, ?, NOW(3) FROM shards s WHERE " + LEASE_HELD)) {
                 ps.setLong(1, lease.shardId());
                 ps.setInt(2, lease.targetVersion());
                 ps.setInt(3, run);
                 ps.setString(4, Run.RUNNING);
                 ps.setString(5, runner);
                 ps.setString(6, message);
-                ps.setLong(7, lease.shardId());
-                ps.setString(8, lease.token());
+                ps.setBoolean(7, lease.down());
+                ps.setLong(8, lease.shardId());
+                ps.setString(9, lease.token());
                 if (ps.executeUpdate() == 0) {
                     throw new LeaseLost("another runner took the task over before its run started");
                 }
@@ -584,16 +682,19 @@ public final class Catalog implements AutoCloseable {
      * The latest earlier run that started executing, when its outcome is unknown (its runner stalled, the connection
      * broke, or a failure came after the change ran): the change may have landed, and its record tells whether.
      */
-    public Optional<UncertainRun> uncertainRun(long shardId, int version, int currentRun) {
+    public Optional<UncertainRun> uncertainRun(long shardId, int version, boolean down, int currentRun) {
         return sql(c -> {
+            // Runs of the other direction are another task (a version goes up and down again): not looked at.
             try (PreparedStatement ps = c.prepareStatement("SELECT state, run, executed, tableBefore, shardConnection"
-                    + " FROM log WHERE shardId = ? AND version = ? AND run < ? AND tableBefore IS NOT NULL"
+                    + " FROM log WHERE shardId = ? AND version = ? AND down = ? AND run < ? AND tableBefore IS NOT NULL"
                     + " ORDER BY run DESC LIMIT 1")) {
                 ps.setLong(1, shardId);
                 ps.setInt(2, version);
-                ps.setInt(3, currentRun);
+                ps.setBoolean(3, down);
+                ps.setInt(4, currentRun);
                 try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next() || rs.getString(1).equals(Run.FAILED)) {
+                    // A failed run changed nothing; an applied one ended an earlier task of this direction.
+                    if (!rs.next() || Set.of(Run.FAILED, Run.APPLIED, Run.ALREADY_APPLIED).contains(rs.getString(1))) {
                         return Optional.empty();
                     }
                     long connection = rs.getLong(5);
@@ -631,30 +732,32 @@ public final class Catalog implements AutoCloseable {
      * With {@code continueWith} &gt; 0 the lease is kept for that next version (the worker goes on with the same
      * shard); with 0 the shard is handed back. Returns false (and moves nothing) when the lease was lost.
      */
-    public boolean finishApplied(Lease lease, int run, String state, String message, String output, int continueWith) {
+    public boolean finishApplied(Lease lease, int run, RunEnding ending, int continueWith) {
         return sql(c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE shards s JOIN log l"
                     + " ON l.shardId = s.shardId AND l.version = ? AND l.run = ?"
                     + " SET s.version = ?, s.state = IF(? > 0, 'running', 'ready'), s.task = IF(? > 0, s.task, NULL),"
                     + " s.attempts = 0, s.retryAt = NULL, s.lastTaskHb = NOW(),"
-                    + " l.state = ?, l.message = ?, l.output = ?, l.err = NULL, l.finishedAt = NOW(3)"
-                    + " WHERE " + LEASE_HELD)) {
+                    + " l.state = ?, l.message = ?, l.output = ?, l.err = NULL, l.fingerprint = ?,"
+                    + " l.finishedAt = NOW(3) WHERE " + LEASE_HELD)) {
                 ps.setInt(1, lease.targetVersion());
                 ps.setInt(2, run);
-                ps.setInt(3, lease.targetVersion());
+                ps.setInt(3, lease.resultVersion());
                 ps.setInt(4, continueWith);
                 ps.setInt(5, continueWith);
-                ps.setString(6, state);
-                ps.setString(7, message);
-                ps.setString(8, output);
-                ps.setLong(9, lease.shardId());
-                ps.setString(10, lease.token());
+                ps.setString(6, ending.state());
+                ps.setString(7, ending.message());
+                ps.setString(8, ending.output());
+                ps.setString(9, ending.fingerprint());
+                ps.setLong(10, lease.shardId());
+                ps.setString(11, lease.token());
                 if (ps.executeUpdate() > 0) {
                     return true;
                 }
             }
             // The change is in place all the same: say so, so the holder's check finds it landed.
-            updateRun(c, lease, run, Run.UNKNOWN, message + "; the lease was lost meanwhile", output, null);
+            updateRun(c, lease, run, new RunEnding(Run.UNKNOWN, ending.message() + "; the lease was lost meanwhile",
+                    ending.output(), null, ending.fingerprint()));
             return false;
         });
     }
@@ -716,8 +819,7 @@ public final class Catalog implements AutoCloseable {
      * Closes a failed run; the task goes back to ready after a delay, or the shard is marked failed once it has
      * used {@code maxRuns} attempts. Returns the shard's new state ("ready", "failed", or "lost" without a lease).
      */
-    public String finishFailed(Lease lease, int run, String state, String message, String output, String err,
-                               int maxRuns, int retryDelaySeconds) {
+    public String finishFailed(Lease lease, int run, RunEnding ending, int maxRuns, int retryDelaySeconds) {
         return sql(c -> inTransaction(c, () -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE shards SET state = IF(attempts + 1 >= ?, 'failed', 'ready'),"
                     + " attempts = attempts + 1, task = NULL, retryAt = NOW() + INTERVAL ? SECOND"
@@ -727,31 +829,33 @@ public final class Catalog implements AutoCloseable {
                 ps.setLong(3, lease.shardId());
                 ps.setString(4, lease.token());
                 if (ps.executeUpdate() == 0) {
-                    updateRun(c, lease, run, state, message + "; the lease was lost meanwhile", output, err);
+                    updateRun(c, lease, run, new RunEnding(ending.state(), ending.message()
+                            + "; the lease was lost meanwhile", ending.output(), ending.err(), ending.fingerprint()));
                     return "lost";
                 }
             }
             boolean failed = lease.attempts() + 1 >= maxRuns;
-            String full = message + (failed
+            String full = ending.message() + (failed
                     ? "; attempt " + (lease.attempts() + 1) + " of " + maxRuns + ": shard marked failed at version "
                     + lease.fromVersion() + " until `shardschema retry --shard " + lease.shardId() + "`"
                     : "; attempt " + (lease.attempts() + 1) + " of " + maxRuns + ", retried in " + retryDelaySeconds + "s");
-            updateRun(c, lease, run, state, full, output, err);
+            updateRun(c, lease, run, new RunEnding(ending.state(), full, ending.output(), ending.err(),
+                    ending.fingerprint()));
             return failed ? "failed" : "ready";
         }));
     }
 
-    private static void updateRun(Connection c, Lease lease, int run, String state, String message, String output,
-                                  String err) throws SQLException {
+    private static void updateRun(Connection c, Lease lease, int run, RunEnding ending) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE log SET state = ?, message = ?, output = ?, err = ?,"
-                + " finishedAt = NOW(3) WHERE shardId = ? AND version = ? AND run = ?")) {
-            ps.setString(1, state);
-            ps.setString(2, message);
-            ps.setString(3, output);
-            ps.setString(4, err);
-            ps.setLong(5, lease.shardId());
-            ps.setInt(6, lease.targetVersion());
-            ps.setInt(7, run);
+                + " fingerprint = ?, finishedAt = NOW(3) WHERE shardId = ? AND version = ? AND run = ?")) {
+            ps.setString(1, ending.state());
+            ps.setString(2, ending.message());
+            ps.setString(3, ending.output());
+            ps.setString(4, ending.err());
+            ps.setString(5, ending.fingerprint());
+            ps.setLong(6, lease.shardId());
+            ps.setInt(7, lease.targetVersion());
+            ps.setInt(8, run);
             ps.executeUpdate();
         }
     }
@@ -822,6 +926,66 @@ public final class Catalog implements AutoCloseable {
                 return out;
             }
         });
+    }
+
+    /** A failed shard and the version whose last run ended it. */
+    public record FailedShard(long shardId, String schemaName, int version) {
+    }
+
+    /** Failed shards whose last run ended in {@code runState} (drifted, refused, ...), lowest id first. */
+    public List<FailedShard> failedBy(String runState, int limit) {
+        return sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT s.shardId, s.schemaName, l.version FROM shards s"
+                    + " JOIN log l ON l.shardId = s.shardId AND l.version > s.version"
+                    + " WHERE s.state = 'failed' AND l.state = ? AND l.run = (SELECT MAX(x.run) FROM log x"
+                    + " WHERE x.shardId = l.shardId AND x.version = l.version) ORDER BY s.shardId LIMIT ?")) {
+                ps.setString(1, runState);
+                ps.setInt(2, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    List<FailedShard> out = new ArrayList<>();
+                    while (rs.next()) {
+                        out.add(new FailedShard(rs.getLong(1), rs.getString(2), rs.getInt(3)));
+                    }
+                    return out;
+                }
+            }
+        });
+    }
+
+    /**
+     * Marks a shard as being at {@code version} (its schema was found to be the expected one), with a log row that
+     * says so. Refused while a runner holds or a gate holds the shard.
+     */
+    public void baseline(long shardId, int version, String fingerprint) {
+        sql(c -> inTransaction(c, () -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE shards SET version = ?, state = 'ready',"
+                    + " attempts = 0, retryAt = NULL WHERE shardId = ? AND state IN ('ready', 'failed')")) {
+                ps.setInt(1, version);
+                ps.setLong(2, shardId);
+                if (ps.executeUpdate() == 0) {
+                    throw new ShardSchemaException(ShardSchemaException.REFUSED, "shard " + shardId
+                            + " is being worked by a runner or waits at a gate; try again when it is idle");
+                }
+            }
+            int run = queryInt(c, "SELECT COALESCE(MAX(run), 0) + 1 FROM log WHERE shardId = ? AND version = ?",
+                    shardId, version);
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO log (shardId, version, run, state, message,"
+                    + " fingerprint, startedAt, finishedAt) VALUES (?, ?, ?, ?, ?, ?, NOW(3), NOW(3))")) {
+                ps.setLong(1, shardId);
+                ps.setInt(2, version);
+                ps.setInt(3, run);
+                ps.setString(4, Run.BASELINED);
+                ps.setString(5, "baselined at version " + version + ": the schema is the one expected there");
+                ps.setString(6, fingerprint);
+                ps.executeUpdate();
+            }
+            return null;
+        }));
+    }
+
+    /** How many shards `down` (or `up --to`) pinned at a version. */
+    public int pinnedShards() {
+        return sql(c -> queryInt(c, "SELECT COUNT(*) FROM shards WHERE targetVersion IS NOT NULL"));
     }
 
     public List<Shard> stalled(int stallSeconds, int limit) {

@@ -19,7 +19,7 @@ import java.util.List;
  * {@code shardschema_layout}; {@link #initialize} brings any older catalog to {@link #CURRENT}.
  */
 public final class CatalogLayout {
-    public static final int CURRENT = 4;
+    public static final int CURRENT = 5;
     /** Longest shard DSN the catalog stores (layout 3): TLS options with long file paths must fit whole. */
     public static final int SHARD_DSN_MAX = 2048;
     static final String LAYOUT_TABLE = "shardschema_layout";
@@ -43,7 +43,9 @@ public final class CatalogLayout {
             new LayoutStep(2, "task state, retries, run details and claim indexes", CatalogLayout::taskState),
             new LayoutStep(3, "shardDSN widened to " + SHARD_DSN_MAX + " characters", CatalogLayout::longShardDsns),
             new LayoutStep(4, "online changes: version options and gates, waiting shards, table online",
-                    CatalogLayout::onlineChanges));
+                    CatalogLayout::onlineChanges),
+            new LayoutStep(5, "expected schemas, rollbacks and guard overrides of versions; resulting fingerprints"
+                    + " and directions of runs; shard version targets", CatalogLayout::schemaChecks));
 
     /** Creates the catalog database if needed and upgrades it to the current layout. Safe to run concurrently. */
     public static InitReport initialize(Dsn catalogDsn) {
@@ -232,6 +234,20 @@ public final class CatalogLayout {
                     + " KEY `idx_version_phase` (`version`, `phase`)"
                     + ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
         }
+    }
+
+    private static void schemaChecks(Connection c) throws SQLException {
+        addColumn(c, "versions", "expectedSchema", "mediumtext NULL");
+        addColumn(c, "versions", "expectedFingerprint", "char(64) NULL");
+        addColumn(c, "versions", "tableBefore", "mediumtext NULL");
+        addColumn(c, "versions", "algorithm", "varchar(16) NULL");
+        addColumn(c, "versions", "rollbackCommand", "mediumtext NULL");
+        addColumn(c, "versions", "forced", "tinyint NOT NULL DEFAULT 0");
+        addColumn(c, "log", "fingerprint", "char(64) NULL");
+        addColumn(c, "log", "down", "tinyint NOT NULL DEFAULT 0");
+        // NULL: follow the latest version; a number: `down --to` pinned the shard there.
+        addColumn(c, "shards", "targetVersion", "int NULL");
+        addIndex(c, "shards", "idx_state_target", "(`state`,`targetVersion`)");
     }
 
     private static void backfillServerKeys(Connection c) throws SQLException {

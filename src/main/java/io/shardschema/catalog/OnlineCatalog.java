@@ -262,8 +262,7 @@ public final class OnlineCatalog {
     }
 
     private void requireOnline(int version) {
-        Version v = catalog.versions().stream().filter(x -> x.number() == version).findFirst()
-                .orElseThrow(() -> ShardSchemaException.usage("unknown version " + version));
+        Version v = catalog.requireVersion(version);
         if (!v.isOnline()) {
             throw ShardSchemaException.usage("version " + version + " is of type " + v.type()
                     + ", not an online change: it has no gates");

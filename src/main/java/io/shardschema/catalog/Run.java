@@ -21,4 +21,10 @@ public record Run(long shardId, int version, int run, String state, String runne
     public static final String WAITING = "waiting";
     /** An online change was cancelled by a DBA; its shadow table and triggers were removed. */
     public static final String CANCELLED = "cancelled";
+    /** The change ran, but the table differs from the result its preflight expected (the shard had drifted). */
+    public static final String DRIFTED = "drifted";
+    /** The guard refused the change: it would block writes on a table above the row thresholds. */
+    public static final String REFUSED = "refused";
+    /** Not a change: `baseline` found the shard's schema to be the expected one and set its version. */
+    public static final String BASELINED = "baselined";
 }

@@ -1,20 +1,24 @@
 package io.shardschema.catalog;
 
 import java.util.Map;
+import java.util.SortedMap;
 
 /**
  * A {@code versions} row: {@code command} on {@code tableName}, applied with {@code type}. {@code online} holds what
- * only online changes ({@code pt-osc}) use.
+ * only online changes ({@code pt-osc}) use; {@code expected} what the preflight at {@code version add} found the
+ * change should produce; {@code rollback} the statement that undoes it (given, or derived from the preflight).
  */
 public record Version(int number, String tableName, String command, String type,
-                      String validationQuery, String validationExpected, Online online) {
+                      String validationQuery, String validationExpected, Online online, Expected expected,
+                      String rollback, boolean force) {
     public static final String SQL = "sql";
     public static final String PT_OSC = "pt-osc";
 
-    /** A version of type sql, or any version without online settings. */
+    /** A version of type sql, or any version without online settings, preflight or rollback. */
     public Version(int number, String tableName, String command, String type, String validationQuery,
                    String validationExpected) {
-        this(number, tableName, command, type, validationQuery, validationExpected, Online.NONE);
+        this(number, tableName, command, type, validationQuery, validationExpected, Online.NONE, Expected.NONE, null,
+                false);
     }
 
     /**
@@ -25,11 +29,39 @@ public record Version(int number, String tableName, String command, String type,
         public static final Online NONE = new Online(Map.of(), false, false, null);
     }
 
+    /**
+     * What the change should produce, from its preflight: the whole schema after it (table name to normalised
+     * definition), the fingerprint of {@code tableName}'s definition after it, the table's definition before it,
+     * and how the server runs it (a {@code Preflight.Algorithm} name). All null for a version added without one.
+     */
+    public record Expected(SortedMap<String, String> schemaAfter, String tableFingerprint, String tableBefore,
+                           String algorithm) {
+        public static final Expected NONE = new Expected(null, null, null, null);
+
+        public boolean known() {
+            return tableFingerprint != null;
+        }
+    }
+
     public boolean hasValidation() {
         return validationQuery != null && !validationQuery.isBlank();
     }
 
     public boolean isOnline() {
         return type.equals(PT_OSC);
+    }
+
+    /**
+     * The rollback as a change of its own: run directly, and expected to bring the table back to its definition
+     * before this version (when the preflight recorded it).
+     */
+    public Version rollbackChange() {
+        Expected back = expected.known() ? new Expected(new java.util.TreeMap<>(Map.of(tableName, expected.tableBefore())),
+                io.shardschema.schema.SchemaSnapshot.fingerprint(expected.tableBefore()), null, null) : Expected.NONE;
+        return new Version(number, tableName, rollback, SQL, null, null, Online.NONE, back, null, true);
+    }
+
+    public boolean hasRollback() {
+        return rollback != null && !rollback.isBlank();
     }
 }

@@ -11,45 +11,54 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "diff", mixinStandardHelpOptions = true, description = "The unified diff between two shards'"
-        + " normalised schemas (--shard A --shard B). Exit 0 when they are the same, 3 when they differ.")
+        + " normalised schemas (--shard A --shard B), or between a shard and the schema it should have at a version"
+        + " (--shard A --version V). Exit 0 when they are the same, 3 when they differ.")
 final class DiffCommand implements Callable<Integer> {
     private final Context context;
     @Mixin
     JsonOption json;
-    @Option(names = "--shard", required = true, paramLabel = "ID", description = "Twice: the two shards.")
+    @Option(names = "--shard", required = true, paramLabel = "ID", description = "Twice: the two shards; once with"
+            + " --version.")
     List<Long> shards;
+    @Option(names = "--version", paramLabel = "V", description = "Compare with the expected schema at version V.")
+    Integer version;
 
     DiffCommand(Context context) {
         this.context = context;
     }
 
-    record Result(long from, long to, String fromFingerprint, String toFingerprint, String diff) implements Report {
+    record Result(String from, String to, String fromFingerprint, String toFingerprint, String diff) implements Report {
         @Override
         public String text() {
-            return diff.isEmpty() ? "shards " + from + " and " + to + " have the same schema (" + fromFingerprint.substring(0, 12) + ")"
+            return diff.isEmpty() ? from + " and " + to + " have the same schema (" + fromFingerprint.substring(0, 12) + ")"
                     : diff.stripTrailing();
         }
     }
 
     @Override
     public Integer call() {
-        if (shards.size() != 2) {
-            throw ShardSchemaException.usage("give --shard exactly twice (the two shards to compare)");
+        if (shards.size() != (version == null ? 2 : 1)) {
+            throw ShardSchemaException.usage(version == null ? "give --shard twice (the two shards to compare), or"
+                    + " --shard once with --version" : "with --version, give --shard once");
         }
-        List<Shard> two = shards.stream().map(context.catalog()::requireShard).toList();
+        List<Shard> targets = shards.stream().map(context.catalog()::requireShard).toList();
+        SchemaSnapshot expected = version == null ? null : ExpectedSchemas.at(context.catalog(), version);
         List<FleetSchemas.Read<SchemaSnapshot>> reads = FleetSchemas.schemas(context.config(), context.catalog().dsn(),
-                two, null, 2);
+                targets, null, 2);
         for (FleetSchemas.Read<SchemaSnapshot> r : reads) {
             if (r.error() != null) {
                 throw ShardSchemaException.error("shard " + r.shard().id() + " (" + r.shard().schemaName() + "): " + r.error());
             }
         }
-        FleetSchemas.Read<SchemaSnapshot> a = reads.get(0);
-        FleetSchemas.Read<SchemaSnapshot> b = reads.get(1);
-        String diff = a.value().diff(b.value(), "shard " + a.shard().id() + " (" + a.shard().schemaName() + ")",
-                "shard " + b.shard().id() + " (" + b.shard().schemaName() + ")");
-        context.print(new Result(a.shard().id(), b.shard().id(), a.value().fingerprint(), b.value().fingerprint(),
-                diff), json);
+        String fromLabel = expected != null ? "expected at version " + version : label(reads.get(0).shard());
+        SchemaSnapshot from = expected != null ? expected : reads.get(0).value();
+        FleetSchemas.Read<SchemaSnapshot> to = reads.get(reads.size() - 1);
+        String diff = from.diff(to.value(), fromLabel, label(to.shard()));
+        context.print(new Result(fromLabel, label(to.shard()), from.fingerprint(), to.value().fingerprint(), diff), json);
         return diff.isEmpty() ? 0 : ShardSchemaException.SOME_FAILED;
+    }
+
+    static String label(Shard shard) {
+        return "shard " + shard.id() + " (" + shard.schemaName() + ")";
     }
 }

@@ -36,8 +36,9 @@ final class RunCommand implements Callable<Integer> {
         public String text() {
             Runner.Summary s = summary;
             return String.format("runner %s: %d tasks in %.1f s: %d applied, %d already applied, %d to retry,"
-                            + " %d failed, %d waiting at a gate, %d leases lost, %d taken over%s%s", s.runner(), s.tasks(),
-                    s.millis() / 1000.0, s.applied(), s.alreadyApplied(), s.retryLater(), s.failed(), s.waiting(),
+                            + " %d failed, %d refused by the guard, %d waiting at a gate, %d leases lost, %d taken over%s%s",
+                    s.runner(), s.tasks(), s.millis() / 1000.0, s.applied(), s.alreadyApplied(), s.retryLater(),
+                    s.failed(), s.refused(), s.waiting(),
                     s.leasesLost(), s.takeovers(),
                     s.stoppedByStopFile() ? "; stopped by the stop file" : "",
                     failedShards > 0 ? "\n" + failedShards + " shards are failed: see `shardschema status` and `shardschema log`" : "");
@@ -56,7 +57,9 @@ final class RunCommand implements Callable<Integer> {
         Catalog catalog = context.catalog();
         Result result = run(catalog, config, config.workers(), follow, progress);
         context.print(result, json);
-        return result.failedShards > 0 ? ShardSchemaException.SOME_FAILED : 0;
+        // A refusal is the stronger news: a safety check stopped a change that would have blocked writes.
+        return result.summary.refused() > 0 ? ShardSchemaException.REFUSED
+                : result.failedShards > 0 ? ShardSchemaException.SOME_FAILED : 0;
     }
 
     /** Runs a runner to the end, optionally with a progress bar; shared with the demo. */

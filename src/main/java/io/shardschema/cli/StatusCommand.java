@@ -2,6 +2,7 @@ package io.shardschema.cli;
 
 import io.shardschema.catalog.Catalog;
 import io.shardschema.catalog.OnlineCatalog;
+import io.shardschema.catalog.Run;
 import io.shardschema.catalog.Shard;
 import io.shardschema.catalog.Version;
 import io.shardschema.config.Config;
@@ -18,6 +19,8 @@ import java.util.concurrent.Callable;
         + " online changes by phase with their progress; stalled"
         + " tasks; throttle state.")
 final class StatusCommand implements Callable<Integer> {
+    /** At most this many shards are listed per kind of trouble; `log` and `shard list` have the rest. */
+    private static final int LISTED = 20;
     private final Context context;
     @Mixin
     JsonOption json;
@@ -35,7 +38,8 @@ final class StatusCommand implements Callable<Integer> {
     record StalledTask(long shardId, String schema, int fromVersion, String task, java.time.Instant lastHeartbeat) {
     }
 
-    record Result(int shards, List<VersionStatus> versions, List<StalledTask> stalled, String throttle,
+    record Result(int shards, List<VersionStatus> versions, List<StalledTask> stalled,
+                  List<Catalog.FailedShard> drifted, List<Catalog.FailedShard> refused, int pinned, String throttle,
                   boolean stopFilePresent) implements Report {
         long pendingTasks() {
             return versions.stream().mapToLong(v -> v.pending + v.running).sum();
@@ -59,11 +63,24 @@ final class StatusCommand implements Callable<Integer> {
             if (stopFilePresent) {
                 sb.append("; stop file present: runners take no new task");
             }
+            if (pinned > 0) {
+                sb.append(String.format("%n%d shard(s) pinned by `down` (or `up --to`): they stay below the latest"
+                        + " version until `up`", pinned));
+            }
+            list(sb, "drifted (the table differs from the expected result; `log` has the diff)", drifted);
+            list(sb, "refused by the guard (the change would block writes on a big table)", refused);
             for (StalledTask s : stalled) {
                 sb.append(String.format("%nstalled: shard %d (%s) at version %d, task %s, last heartbeat %s", s.shardId,
                         s.schema, s.fromVersion, s.task, s.lastHeartbeat));
             }
             return sb.toString();
+        }
+    }
+
+    private static void list(StringBuilder sb, String what, List<Catalog.FailedShard> shards) {
+        if (!shards.isEmpty()) {
+            sb.append(String.format("%n%s: ", what)).append(String.join(", ", shards.stream()
+                    .map(s -> "shard " + s.shardId() + " (" + s.schemaName() + ") at version " + s.version()).toList()));
         }
     }
 
@@ -102,10 +119,11 @@ final class StatusCommand implements Callable<Integer> {
             previous = v.number();
         }
         List<StalledTask> stalled = new ArrayList<>();
-        for (Shard s : catalog.stalled(config.stallSeconds(), 20)) {
+        for (Shard s : catalog.stalled(config.stallSeconds(), LISTED)) {
             stalled.add(new StalledTask(s.id(), s.schemaName(), s.version(), s.task(), s.lastTaskHb()));
         }
-        return new Result(total, out, stalled, ThrottleControl.read(config.throttlingFile()).description(),
+        return new Result(total, out, stalled, catalog.failedBy(Run.DRIFTED, LISTED), catalog.failedBy(Run.REFUSED, LISTED),
+                catalog.pinnedShards(), ThrottleControl.read(config.throttlingFile()).description(),
                 Files.exists(config.stopFile()));
     }
 }

@@ -4,6 +4,9 @@ import io.shardschema.ShardSchemaException;
 import io.shardschema.catalog.Version;
 import io.shardschema.change.ChangeStatement;
 import io.shardschema.change.PtOscOptions;
+import io.shardschema.schema.DerivedRollback;
+import io.shardschema.schema.Preflight;
+import io.shardschema.schema.SchemaSnapshot;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -12,6 +15,8 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -45,6 +50,20 @@ final class VersionAddCommand implements Callable<Integer> {
     String validateQuery;
     @Option(names = "--expect", description = "The answer --validate-query must give.")
     String expect;
+    @Option(names = "--rollback", paramLabel = "CMD", description = "What undoes the change, for `down`: the body of"
+            + " ALTER TABLE TABLE ... or a whole statement. Checked by the preflight: it must bring the tables back"
+            + " exactly. Without it, an added column or index or a created table gets a derived rollback.")
+    String rollback;
+    @Option(names = "--force", description = "Skip the guard that refuses a change that blocks writes on a big table"
+            + " (settings guardTableRows and guardCopyRows).")
+    boolean force;
+    @Option(names = "--shard", paramLabel = "ID", description = "The shard whose server hosts the preflight (default:"
+            + " the first shard at the latest version, else the first shard).")
+    Long preflightShard;
+    @Option(names = "--no-preflight", description = "Register without a preflight (for instance when no shard is"
+            + " reachable yet): the version then has no expected schema, so no verify-after-apply, no derived"
+            + " rollback and no guard.")
+    boolean noPreflight;
 
     static final class Source {
         @Option(names = "--command", description = "The command, inline.")
@@ -57,7 +76,9 @@ final class VersionAddCommand implements Callable<Integer> {
         this.context = context;
     }
 
-    record Result(int version, String table, String type, String statement) implements Report {
+    record Result(int version, String table, String type, String statement, String algorithm,
+                  String expectedFingerprint, String rollback, boolean rollbackDerived, List<String> notes)
+            implements Report {
         @Override
         public String text() {
             return String.valueOf(version);
@@ -97,8 +118,59 @@ final class VersionAddCommand implements Callable<Integer> {
         if (finalInsert != null) {
             context.catalog().checkSyntax(finalInsert);
         }
+        String givenRollback = rollback == null ? null : ChangeStatement.normaliseCommand(table, rollback);
+        if (givenRollback != null) {
+            context.catalog().checkSyntax(ChangeStatement.sql(table, givenRollback));
+        }
+        List<String> notes = new ArrayList<>();
+        Version.Expected expected = Version.Expected.NONE;
+        String storedRollback = givenRollback;
+        boolean derived = false;
+        if (noPreflight) {
+            notes.add("no preflight: no expected schema, so no verify-after-apply and no guard for this version");
+        } else {
+            Version previous = context.catalog().versions().stream().reduce((a, b) -> b).orElse(null);
+            Preflight.RollbackChoice choice = givenRollback != null
+                    ? (before, after) -> ChangeStatement.sql(table, givenRollback)
+                    : (before, after) -> DerivedRollback.of(table, before.table(table), after.table(table))
+                    .map(r -> ChangeStatement.sql(table, r)).orElse(null);
+            VersionPreflight.Outcome o = VersionPreflight.run(context, table, command, previous, preflightShard, choice);
+            Preflight.Report r = o.report();
+            if (r.error() != null) {
+                throw new ShardSchemaException(ShardSchemaException.REFUSED, "the change fails its preflight on shard "
+                        + o.shard().id() + " (starting from " + o.startingPoint() + "): " + r.error()
+                        + "\nnothing was written");
+            }
+            if (givenRollback != null && !r.rollbackRestores()) {
+                throw new ShardSchemaException(ShardSchemaException.REFUSED, "the --rollback does not bring the tables"
+                        + " back: " + (r.rollbackError() != null ? r.rollbackError() : "\n" + r.rollbackDiff())
+                        + "\nnothing was written");
+            }
+            if (givenRollback == null && r.rollback() != null) {
+                if (r.rollbackRestores()) {
+                    storedRollback = DerivedRollback.of(table, r.before().table(table), r.after().table(table)).orElseThrow();
+                    derived = true;
+                } else {
+                    notes.add("the derived rollback would not restore the tables exactly; give --rollback for `down`");
+                }
+            }
+            if (storedRollback == null) {
+                notes.add("no rollback: `down` cannot pass this version until one is given");
+            }
+            if (r.changesNothing()) {
+                notes.add("the change changes nothing in the schema");
+            }
+            if (!online && r.algorithm().blocksWrites()) {
+                notes.add("it runs " + VersionPreflight.describe(r.algorithm()) + "; on tables above the guard's"
+                        + " thresholds it is refused" + (force ? ", but --force skips that" : " unless added with --force"));
+            }
+            expected = new Version.Expected(r.after().tables(), SchemaSnapshot.fingerprint(r.after().table(table)),
+                    r.before().table(table), r.algorithm().name());
+        }
         int version = context.catalog().addVersion(new Version(0, table, command, type, validateQuery, expect,
-                new Version.Online(ptOscOptions, autoApprove, autoCutover, finalInsert)));
-        return context.print(new Result(version, table, type, ChangeStatement.sql(table, command)), json);
+                new Version.Online(ptOscOptions, autoApprove, autoCutover, finalInsert), expected, storedRollback, force));
+        notes.forEach(context::warn);
+        return context.print(new Result(version, table, type, ChangeStatement.sql(table, command),
+                expected.algorithm(), expected.tableFingerprint(), storedRollback, derived, notes), json);
     }
 }

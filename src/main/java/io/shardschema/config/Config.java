@@ -35,6 +35,8 @@ public final class Config {
         d.put("stopFile", "/tmp/ShardSchema.stop");
         d.put("ptOscPath", "pt-online-schema-change");
         d.put("onlinePerServer", "1");
+        d.put("guardTableRows", "2000000");
+        d.put("guardCopyRows", "100000");
         d.put("defaultsFile", null);
         d.put("logDir", "/tmp/shardschema-logs");
         d.put("pendingDropsDb", "_pending_drops");
@@ -127,6 +129,8 @@ public final class Config {
         }
         nonNegative("retryDelaySeconds");
         nonNegative("trashRetentionDays");
+        nonNegative("guardTableRows");
+        nonNegative("guardCopyRows");
         if (values.get("portOverride") != null) {
             int port = positive("portOverride");
             if (port > 65535) {
@@ -225,6 +229,16 @@ public final class Config {
     /** Online changes (pt-osc) that may run at once on one server, on top of perServerConcurrency. */
     public int onlinePerServer() {
         return integer("onlinePerServer");
+    }
+
+    /** Rows above which a sql change that blocks writes (INPLACE with a lock) is refused without --force. */
+    public long guardTableRows() {
+        return integer("guardTableRows");
+    }
+
+    /** Rows above which a sql change that copies the table (rewrites every row, blocking writes) is refused. */
+    public long guardCopyRows() {
+        return integer("guardCopyRows");
     }
 
     public Path logDir() {

@@ -4,6 +4,7 @@ import io.shardschema.catalog.Catalog;
 import io.shardschema.catalog.Lease;
 import io.shardschema.catalog.OnlineCatalog;
 import io.shardschema.catalog.Run;
+import io.shardschema.catalog.RunEnding;
 import io.shardschema.catalog.Version;
 import io.shardschema.change.ChangeStatement;
 import io.shardschema.change.PendingDrops;
@@ -115,7 +116,7 @@ final class OnlineChange {
     }
 
     /** Takes the task as far as its gates allow, on {@code c} (the shard's connection, holding the slot). */
-    TaskWorker.Ending advance(Lease lease, int run, Version version, Connection c, BooleanSupplier leaseHeld)
+    RunEnding advance(Lease lease, int run, Version version, Connection c, BooleanSupplier leaseHeld)
             throws SQLException, IOException, InterruptedException {
         long shardId = lease.shardId();
         int v = version.number();
@@ -223,26 +224,21 @@ final class OnlineChange {
         return online.move(shardId, version, from, to) ? to : from;
     }
 
-    /** The ending of a change in place, once the version's validation query (if any) agrees. */
-    private static TaskWorker.Ending validated(Connection c, Version version, String state, String message,
+    /** The ending of a change in place, once the checks after a change (validation, expected result) pass. */
+    private static RunEnding validated(Connection c, Version version, String state, String message,
                                                RunOutput out) throws SQLException {
-        try {
-            TaskWorker.validate(c, version);
-        } catch (TaskWorker.ValidationFailed e) {
-            return end(Run.INVALID, "validation failed: " + e.getMessage(), out, e.getMessage());
-        }
-        return end(state, message, out, null);
+        return TaskWorker.checked(c, c.getCatalog(), version, end(state, message, out, null));
     }
 
-    private static TaskWorker.Ending end(String state, String message, RunOutput out, String err) {
-        return new TaskWorker.Ending(state, message + "; output in " + out.file(), out.text(), err);
+    private static RunEnding end(String state, String message, RunOutput out, String err) {
+        return new RunEnding(state, message + "; output in " + out.file(), out.text(), err);
     }
 
     /**
      * CREATE TABLE runs as it is; DROP TABLE moves the table to the pending-drops database instead. Both look at the
      * table first, so a run after an interrupted one finds the change done instead of failing on it.
      */
-    private TaskWorker.Ending wholeStatement(Lease lease, int run, Version version, Connection c, String schema,
+    private RunEnding wholeStatement(Lease lease, int run, Version version, Connection c, String schema,
                                              String table, RunOutput out) throws SQLException {
         boolean drop = ChangeStatement.isDropTable(version.command());
         boolean exists = tableExists(c, schema, table);
@@ -265,7 +261,7 @@ final class OnlineChange {
             }
         }
         online.phase(lease.shardId(), version.number(), OnlineCatalog.COMPLETED);
-        return end(state, state.equals(Run.APPLIED) ? "applied" : "already applied", out, null);
+        return validated(c, version, state, state.equals(Run.APPLIED) ? "applied" : "already applied", out);
     }
 
     private void recordSize(Connection c, long shardId, int version, String schema, String table) throws SQLException {

@@ -46,10 +46,11 @@ public final class Runner {
     }
 
     /** What one runner did. */
-    public record Summary(String runner, int applied, int alreadyApplied, int retryLater, int failed, int waiting,
-                          int leasesLost, int takeovers, long millis, long catalogMillis, boolean stoppedByStopFile) {
+    public record Summary(String runner, int applied, int alreadyApplied, int retryLater, int failed, int refused,
+                          int waiting, int leasesLost, int takeovers, long millis, long catalogMillis,
+                          boolean stoppedByStopFile) {
         public int tasks() {
-            return applied + alreadyApplied + retryLater + failed + waiting + leasesLost;
+            return applied + alreadyApplied + retryLater + failed + refused + waiting + leasesLost;
         }
     }
 
@@ -178,7 +179,7 @@ public final class Runner {
             pauseOnlineChanges(false);
         }
         Summary s = new Summary(name, count(TaskWorker.Outcome.APPLIED), count(TaskWorker.Outcome.ALREADY_APPLIED),
-                count(TaskWorker.Outcome.RETRY_LATER), count(TaskWorker.Outcome.FAILED),
+                count(TaskWorker.Outcome.RETRY_LATER), count(TaskWorker.Outcome.FAILED), count(TaskWorker.Outcome.REFUSED),
                 count(TaskWorker.Outcome.WAITING), count(TaskWorker.Outcome.LEASE_LOST), takeovers, (System.nanoTime() - start) / 1_000_000,
                 timer.millis(), stopped);
         log.info("runner {} done: {}", name, s);
@@ -272,7 +273,7 @@ public final class Runner {
                                 task.targetVersion(), e.toString());
                     }
                     outcomes[outcome.ordinal()].incrementAndGet();
-                    if (outcome == TaskWorker.Outcome.FAILED) {
+                    if (outcome == TaskWorker.Outcome.FAILED || outcome == TaskWorker.Outcome.REFUSED) {
                         log.warn("shard {} failed at version {}; see `shardschema log --shard {}`", task.shardId(),
                                 task.targetVersion(), task.shardId());
                     }

@@ -3,12 +3,16 @@ package io.shardschema.runner;
 import io.shardschema.catalog.Catalog;
 import io.shardschema.catalog.Lease;
 import io.shardschema.catalog.Run;
+import io.shardschema.catalog.RunEnding;
 import io.shardschema.catalog.Version;
 import io.shardschema.change.ChangeExecutor;
 import io.shardschema.change.ChangeExecutor.ExecutionResult;
 import io.shardschema.change.SqlExecutor;
 import io.shardschema.config.Config;
 import io.shardschema.config.DataSources;
+import io.shardschema.change.ChangeStatement;
+import io.shardschema.schema.Preflight;
+import io.shardschema.schema.SchemaSnapshot;
 import io.shardschema.schema.TableDefinition;
 
 import java.sql.Connection;
@@ -33,7 +37,7 @@ final class TaskWorker {
     private static final int POSTPONE_SECONDS = 5;
 
     /** How a task ended, for the runner's summary and progress. */
-    enum Outcome { APPLIED, ALREADY_APPLIED, RETRY_LATER, FAILED, LEASE_LOST, WAITING, POSTPONED }
+    enum Outcome { APPLIED, ALREADY_APPLIED, RETRY_LATER, FAILED, REFUSED, LEASE_LOST, WAITING, POSTPONED }
 
     /** How a task ended, and the lease for the shard's next version when the worker goes on with that shard. */
     record Result(Outcome outcome, Lease next) {
@@ -68,6 +72,9 @@ final class TaskWorker {
      */
     Result work(Lease lease, BooleanSupplier leaseHeld, IntUnaryOperator continuation) {
         Version version = versions.apply(lease.targetVersion());
+        if (lease.down()) {
+            version = version.rollbackChange();
+        }
         Connection slot = null;
         if (version.isOnline()) {
             try {
@@ -102,50 +109,56 @@ final class TaskWorker {
             log.warn("shard {} version {}: {}", lease.shardId(), lease.targetVersion(), e.getMessage());
             return new Result(Outcome.LEASE_LOST);
         }
-        Ending ending = attemptAny(lease, run, version, slot, leaseHeld);
+        RunEnding ending = attemptAny(lease, run, version, slot, leaseHeld);
         return switch (ending.state()) {
-            case Run.APPLIED, Run.ALREADY_APPLIED -> finish(lease, run, ending, continuation.applyAsInt(lease.targetVersion()));
+            case Run.APPLIED, Run.ALREADY_APPLIED -> finish(lease, run, ending, next(lease, continuation));
             case Run.WAITING -> new Result(timer.time(() -> catalog.finishWaiting(lease, run, ending.message(),
                     ending.output())) ? Outcome.WAITING : Outcome.LEASE_LOST);
-            // A cancelled change stays stopped until a DBA retries it: its shard is failed at once.
-            case Run.CANCELLED -> new Result(fail(lease, run, ending, lease.attempts() + 1));
+            // A cancelled, drifted or refused change would end the same way again: its shard is failed at once,
+            // until a DBA retries it.
+            case Run.CANCELLED, Run.DRIFTED -> new Result(fail(lease, run, ending, lease.attempts() + 1));
+            case Run.REFUSED -> new Result(fail(lease, run, ending, lease.attempts() + 1) == Outcome.FAILED
+                    ? Outcome.REFUSED : Outcome.LEASE_LOST);
             default -> new Result(fail(lease, run, ending, config.maxRuns()));
         };
     }
 
-    private Ending attemptAny(Lease lease, int run, Version version, Connection slot, BooleanSupplier leaseHeld) {
+    /** The version the worker goes on with under the same lease, or 0 to hand the shard back. */
+    private static int next(Lease lease, IntUnaryOperator continuation) {
+        int next = lease.down() ? 0 : continuation.applyAsInt(lease.targetVersion());
+        return lease.mayContinueWith(next) ? next : 0;
+    }
+
+    private RunEnding attemptAny(Lease lease, int run, Version version, Connection slot, BooleanSupplier leaseHeld) {
         try {
             return version.isOnline() ? onlineAttempt(lease, run, version, slot, leaseHeld)
                     : attempt(lease, run, version, leaseHeld);
         } catch (RuntimeException e) {
             // Not the shard's error but ours (a DSN that no longer parses, a missing key file, ...): still a
             // failed run, so attempts count and the shard ends failed instead of being retried for ever.
-            return new Ending(Run.FAILED, "failed: " + e.getMessage(), null, e.toString());
+            return new RunEnding(Run.FAILED, "failed: " + e.getMessage(), null, e.toString());
         }
     }
 
-    private Ending onlineAttempt(Lease lease, int run, Version version, Connection slot, BooleanSupplier leaseHeld) {
+    private RunEnding onlineAttempt(Lease lease, int run, Version version, Connection slot, BooleanSupplier leaseHeld) {
         if (slot == null) {
-            return new Ending(Run.FAILED, "failed: cannot connect to the shard's server", null, null);
+            return new RunEnding(Run.FAILED, "failed: cannot connect to the shard's server", null, null);
         }
         try {
             return online.advance(lease, run, version, slot, leaseHeld);
         } catch (SQLException e) {
             String err = describe(e);
-            return new Ending(Run.FAILED, "failed: " + firstLine(err), null, err);
+            return new RunEnding(Run.FAILED, "failed: " + firstLine(err), null, err);
         } catch (java.io.IOException e) {
-            return new Ending(Run.FAILED, "failed: " + e.getMessage(), null, e.toString());
+            return new RunEnding(Run.FAILED, "failed: " + e.getMessage(), null, e.toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Ending(Run.FAILED, "interrupted", null, e.toString());
+            return new RunEnding(Run.FAILED, "interrupted", null, e.toString());
         }
     }
 
-    /** How a run ended on the shard, before it is written to the catalog. */
-    record Ending(String state, String message, String output, String err) {
-    }
 
-    private Ending attempt(Lease lease, int run, Version version, BooleanSupplier leaseHeld) {
+    private RunEnding attempt(Lease lease, int run, Version version, BooleanSupplier leaseHeld) {
         ChangeExecutor executor = sql;
         boolean executing = false;
         boolean applied = false;
@@ -154,41 +167,41 @@ final class TaskWorker {
             String schema = c.getCatalog();
             // Run 1 has no earlier run whose outcome could be uncertain: no need to ask the catalog.
             Optional<Catalog.UncertainRun> earlier = run == 1 ? Optional.empty()
-                    : timer.time(() -> catalog.uncertainRun(lease.shardId(), version.number(), run));
+                    : timer.time(() -> catalog.uncertainRun(lease.shardId(), version.number(), lease.down(), run));
             if (earlier.isPresent()) {
                 awaitLeftover(c, earlier.get());
             }
             String tableNow = TableDefinition.read(c, schema, version.tableName());
-            if (earlier.isPresent() && !tableNow.equals(earlier.get().tableBefore())) {
+            if (earlier.isPresent() && landed(version, tableNow, earlier.get())) {
                 // The interrupted run landed the change before its outcome was recorded: never re-apply.
-                validate(c, version);
-                return new Ending(Run.ALREADY_APPLIED, "already applied: table " + version.tableName()
-                        + " changed since run " + earlier.get().run() + " read it, so that run's change landed",
-                        null, null);
+                return checked(c, schema, version, new RunEnding(Run.ALREADY_APPLIED, "already applied: table "
+                        + version.tableName() + " changed since run " + earlier.get().run()
+                        + " read it, so that run's change landed", null, null));
+            }
+            Optional<String> refusal = guard(c, schema, version);
+            if (refusal.isPresent()) {
+                return new RunEnding(Run.REFUSED, "refused: " + refusal.get(), null, refusal.get());
             }
             String statement = executor.describe(version);
             long connectionId = connectionId(c);
             if (!leaseHeld.getAsBoolean()
                     || !timer.time(() -> catalog.recordExecuting(lease, run, statement, tableNow, connectionId))) {
-                return new Ending(Run.FAILED, "lease lost before executing; nothing was run", null, null);
+                return new RunEnding(Run.FAILED, "lease lost before executing; nothing was run", null, null);
             }
             executing = true;
             ExecutionResult result = executor.apply(c, version);
             executing = false;
             applied = true;
             output = result.render();
-            validate(c, version);
-            return new Ending(Run.APPLIED, "applied", output, null);
-        } catch (ValidationFailed e) {
-            return new Ending(Run.INVALID, "validation failed: " + e.getMessage(), output, e.getMessage());
+            return checked(c, schema, version, new RunEnding(Run.APPLIED, "applied", output, null));
         } catch (SQLException e) {
             String err = describe(e);
             if (applied) {
                 // The change ran; only its validation could not: the next run must check, not re-apply.
-                return new Ending(Run.INVALID, "the change ran but validating it failed: " + firstLine(err), output, err);
+                return new RunEnding(Run.INVALID, "the change ran but validating it failed: " + firstLine(err), output, err);
             }
             boolean uncertain = executing && isConnectionLoss(e);
-            return new Ending(uncertain ? Run.UNKNOWN : Run.FAILED,
+            return new RunEnding(uncertain ? Run.UNKNOWN : Run.FAILED,
                     (uncertain ? "connection lost while executing; the next run checks whether it landed: "
                             : "failed: ") + firstLine(err), output, err);
         }
@@ -236,9 +249,8 @@ final class TaskWorker {
         return c.unwrap(org.mariadb.jdbc.Connection.class).getThreadId();
     }
 
-    private Result finish(Lease lease, int run, Ending ending, int next) {
-        boolean held = timer.time(() -> catalog.finishApplied(lease, run, ending.state(), ending.message(),
-                ending.output(), next));
+    private Result finish(Lease lease, int run, RunEnding ending, int next) {
+        boolean held = timer.time(() -> catalog.finishApplied(lease, run, ending, next));
         if (!held) {
             return new Result(Outcome.LEASE_LOST);
         }
@@ -246,15 +258,79 @@ final class TaskWorker {
                 next > 0 ? lease.continueWith(next) : null);
     }
 
-    private Outcome fail(Lease lease, int run, Ending ending, int maxRuns) {
+    private Outcome fail(Lease lease, int run, RunEnding ending, int maxRuns) {
         int delay = (int) Math.min(3600L, (long) config.retryDelaySeconds() << Math.min(lease.attempts(), 10));
-        String shardState = timer.time(() -> catalog.finishFailed(lease, run, ending.state(), ending.message(),
-                ending.output(), ending.err(), maxRuns, delay));
+        String shardState = timer.time(() -> catalog.finishFailed(lease, run, ending, maxRuns, delay));
         return switch (shardState) {
             case "failed" -> Outcome.FAILED;
             case "lost" -> Outcome.LEASE_LOST;
             default -> Outcome.RETRY_LATER;
         };
+    }
+
+    /**
+     * Whether an interrupted earlier run's change is in place: the table has the result the preflight expected, or
+     * (versions without one, and shards that had drifted) the table changed since that run read it.
+     */
+    private static boolean landed(Version version, String tableNow, Catalog.UncertainRun earlier) {
+        return version.expected().known()
+                && SchemaSnapshot.fingerprint(tableNow).equals(version.expected().tableFingerprint())
+                || !tableNow.equals(earlier.tableBefore());
+    }
+
+    /**
+     * Refuses an ALTER that blocks writes for its whole run (INPLACE with a lock, or a table copy, as the version's
+     * preflight found) on a table with more rows than the guard allows, unless the version was added with --force.
+     */
+    private Optional<String> guard(Connection c, String schema, Version version) throws SQLException {
+        String algorithm = version.expected().algorithm();
+        if (version.force() || algorithm == null || ChangeStatement.isWholeStatement(version.command())) {
+            return Optional.empty();
+        }
+        Preflight.Algorithm a = Preflight.Algorithm.valueOf(algorithm);
+        if (!a.blocksWrites()) {
+            return Optional.empty();
+        }
+        long limit = a == Preflight.Algorithm.COPY ? config.guardCopyRows() : config.guardTableRows();
+        long rows;
+        try (PreparedStatement ps = c.prepareStatement("SELECT TABLE_ROWS FROM information_schema.TABLES"
+                + " WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?")) {
+            ps.setString(1, schema);
+            ps.setString(2, version.tableName());
+            try (ResultSet rs = ps.executeQuery()) {
+                rows = rs.next() ? rs.getLong(1) : 0;
+            }
+        }
+        if (rows <= limit) {
+            return Optional.empty();
+        }
+        return Optional.of("the change runs " + (a == Preflight.Algorithm.COPY ? "as a table copy" : "INPLACE with a lock")
+                + ", blocking writes, and table " + version.tableName() + " has about " + rows + " rows, above "
+                + (a == Preflight.Algorithm.COPY ? "guardCopyRows=" : "guardTableRows=") + limit
+                + "; use a version of --type pt-osc, or add it again with --force");
+    }
+
+    /**
+     * The checks after a change ran (or was found in place): the version's validation query, then the table against
+     * the result its preflight expected. {@code done} is the ending when both pass, with the table's fingerprint.
+     */
+    static RunEnding checked(Connection c, String schema, Version version, RunEnding done) throws SQLException {
+        try {
+            validate(c, version);
+        } catch (ValidationFailed e) {
+            return new RunEnding(Run.INVALID, "validation failed: " + e.getMessage(), done.output(), e.getMessage());
+        }
+        String table = TableDefinition.read(c, schema, version.tableName());
+        String fingerprint = SchemaSnapshot.fingerprint(table);
+        if (version.expected().known() && !fingerprint.equals(version.expected().tableFingerprint())) {
+            String expected = version.expected().schemaAfter().getOrDefault(version.tableName(), TableDefinition.ABSENT);
+            String diff = TableDefinition.diff(expected, table, "expected after version " + version.number(),
+                    "shard's " + version.tableName());
+            return new RunEnding(Run.DRIFTED, "drifted: after the change, table " + version.tableName()
+                    + " differs from the result its preflight expected (the shard's table was not as the fleet's);"
+                    + " the diff is in err", done.output(), diff, fingerprint);
+        }
+        return new RunEnding(done.state(), done.message(), done.output(), done.err(), fingerprint);
     }
 
     /** Runs the version's validation query, if it has one; throws {@link ValidationFailed} on a wrong answer. */

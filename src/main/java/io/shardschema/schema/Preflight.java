@@ -5,83 +5,137 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
+import java.util.Map;
+import java.util.SortedMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Tries a change on copies of a shard's table definitions (no rows) in a scratch schema on the same server, so
- * that the server itself says whether it parses, what it changes, and how it would run: INSTANT, INPLACE without
- * a lock, or a table copy. The scratch schema is always dropped; its name carries its creation time, so that
- * what a killed process left is dropped by the next preflight.
+ * Tries a change on copies of table definitions (no rows) in a scratch schema on a shard's server, so that the
+ * server itself says whether it parses, what it changes, how it would run (INSTANT, INPLACE without a lock, INPLACE
+ * with a lock, or a table copy), and whether a rollback brings the tables back. The scratch schema is always
+ * dropped; its name carries its creation time and the session that made it, so that what a killed process left is
+ * recognised (that session is gone) and dropped by the next preflight on the server.
  */
 public final class Preflight {
     static final String SCRATCH_PREFIX = "_ss_scratch_";
-    private static final Pattern SCRATCH = Pattern.compile(Pattern.quote(SCRATCH_PREFIX) + "(\\d+)_[0-9a-f]+");
-    /** A preflight copies definitions only: one older than this was left by a process that died. */
-    private static final Duration LEFTOVER_AGE = Duration.ofMinutes(10);
+    private static final Pattern SCRATCH = Pattern.compile(Pattern.quote(SCRATCH_PREFIX) + "(\\d+)_(\\d+)");
+    private static final int ALGORITHM_NOT_SUPPORTED = 1845;
+    private static final int LOCK_NOT_SUPPORTED = 1846;
+    /** A preflight copies definitions only: one whose session we cannot see and this old was left by a dead one. */
+    private static final long UNSEEN_AGE_SECONDS = 600;
 
-    /** How the server would run an ALTER: the cheapest algorithm it accepted on the scratch copy. */
-    public enum Algorithm { INSTANT, INPLACE, COPY, NOT_AN_ALTER }
+    /** How the server would run an ALTER: the cheapest way it accepted on the scratch copy. */
+    public enum Algorithm {
+        INSTANT, INPLACE, INPLACE_LOCKED, COPY, NOT_AN_ALTER;
 
-    /** What a preflight found. {@code error} is the server's error when the change failed. */
-    public record Report(String before, String after, String diff, boolean changesNothing, Algorithm algorithm,
-                         String error, List<String> removedLeftovers) {
+        /** Whether writes to the table wait while the change runs: the guard's business. */
+        public boolean blocksWrites() {
+            return this == INPLACE_LOCKED || this == COPY;
+        }
+    }
+
+    /**
+     * What a preflight found. {@code error} is the server's error when the change failed; {@code rollbackDiff} is
+     * null without a rollback, empty when the rollback restored the tables, else how they differ from before.
+     */
+    public record Report(SchemaSnapshot before, SchemaSnapshot after, Algorithm algorithm, String error,
+                         String rollback, String rollbackError, String rollbackDiff, List<String> removedLeftovers) {
+        public String diff() {
+            return before.diff(after, "before", "after");
+        }
+
+        public boolean changesNothing() {
+            return error == null && before.text().equals(after.text());
+        }
+
+        public boolean rollbackRestores() {
+            return rollbackError == null && "".equals(rollbackDiff);
+        }
+    }
+
+    /** The rollback to try after the change, chosen once the change's result is known; null for none. */
+    public interface RollbackChoice {
+        RollbackChoice NONE = (before, after) -> null;
+
+        String statement(SchemaSnapshot before, SchemaSnapshot after);
     }
 
     private Preflight() {
     }
 
     /**
-     * Copies every table of {@code schema} (definitions only) into a scratch schema and runs {@code statement}
-     * there, where {@code statement} is what {@code ChangeStatement.sql} gives for the version.
+     * Creates {@code tables} (name to definition, as {@link SchemaSnapshot} reads them) in a scratch schema, runs
+     * {@code statement} there ({@code ChangeStatement.sql} of the version), then the rollback {@code rollbacks}
+     * chooses, if any.
      */
-    public static Report run(Connection c, String schema, String statement, boolean isAlter) throws SQLException {
-        List<String> removed = removeLeftovers(c, Instant.now());
-        String scratch = SCRATCH_PREFIX + Instant.now().getEpochSecond() + "_"
-                + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+    public static Report run(Connection c, SortedMap<String, String> tables, String statement, boolean isAlter,
+                             RollbackChoice rollbacks) throws SQLException {
+        List<String> removed = removeLeftovers(c);
+        String scratch = SCRATCH_PREFIX + serverNow(c) + "_" + c.unwrap(org.mariadb.jdbc.Connection.class).getThreadId();
         String previousDb = c.getCatalog();
         try (Statement s = c.createStatement()) {
             s.execute("CREATE DATABASE " + Sql.quote(scratch));
             try {
-                SchemaSnapshot source = SchemaSnapshot.read(c, schema, null);
-                for (String table : source.tables().keySet()) {
-                    s.execute("CREATE TABLE " + Sql.quote(scratch) + "." + Sql.quote(table) + " LIKE "
-                            + Sql.quote(schema) + "." + Sql.quote(table));
-                }
                 c.setCatalog(scratch);
+                // Definitions as the server printed them, foreign keys included: checks off, so any order works.
+                s.execute("SET SESSION foreign_key_checks = 0");
+                for (Map.Entry<String, String> t : tables.entrySet()) {
+                    if (!t.getValue().equals(TableDefinition.ABSENT)) {
+                        s.execute(t.getValue());
+                    }
+                }
                 SchemaSnapshot before = SchemaSnapshot.read(c, scratch, null);
-                Algorithm algorithm = Algorithm.NOT_AN_ALTER;
+                Algorithm algorithm = null;
                 String error = null;
                 try {
                     algorithm = isAlter ? alter(s, statement) : execute(s, statement);
                 } catch (SQLException e) {
-                    error = "ERROR " + e.getErrorCode() + " (" + e.getSQLState() + "): "
-                            + e.getMessage().replaceFirst("^\\(conn=\\d+\\) ", "");
+                    error = describe(e);
                 }
                 SchemaSnapshot after = SchemaSnapshot.read(c, scratch, null);
-                return new Report(before.text(), after.text(), before.diff(after, "before", "after"),
-                        error == null && before.text().equals(after.text()), error == null ? algorithm : null, error,
-                        removed);
+                String rollbackError = null;
+                String rollbackDiff = null;
+                String rollback = error == null ? rollbacks.statement(before, after) : null;
+                if (rollback != null) {
+                    try {
+                        s.execute(rollback);
+                        rollbackDiff = before.diff(SchemaSnapshot.read(c, scratch, null), "before", "after rollback");
+                    } catch (SQLException e) {
+                        rollbackError = describe(e);
+                    }
+                }
+                return new Report(before, after, algorithm, error, rollback, rollbackError, rollbackDiff, removed);
             } finally {
                 c.setCatalog(previousDb);
+                s.execute("SET SESSION foreign_key_checks = DEFAULT");
                 s.execute("DROP DATABASE IF EXISTS " + Sql.quote(scratch));
             }
         }
     }
 
-    /** Tries the ALTER with ALGORITHM=INSTANT, then INPLACE with LOCK=NONE, then as it is (a copy at worst). */
+    private static String describe(SQLException e) {
+        return "ERROR " + e.getErrorCode() + " (" + e.getSQLState() + "): "
+                + e.getMessage().replaceFirst("^\\(conn=\\d+\\) ", "");
+    }
+
+    /**
+     * Tries the ALTER with ALGORITHM=INSTANT, then INPLACE with LOCK=NONE, then INPLACE with whatever lock it needs,
+     * then as it is (a copy). Each try that the server refuses for its algorithm or lock changed nothing.
+     */
     private static Algorithm alter(Statement s, String statement) throws SQLException {
-        for (Algorithm a : List.of(Algorithm.INSTANT, Algorithm.INPLACE)) {
+        Map<Algorithm, String> tries = new java.util.LinkedHashMap<>();
+        tries.put(Algorithm.INSTANT, ", ALGORITHM=INSTANT");
+        tries.put(Algorithm.INPLACE, ", ALGORITHM=INPLACE, LOCK=NONE");
+        tries.put(Algorithm.INPLACE_LOCKED, ", ALGORITHM=INPLACE");
+        for (Map.Entry<Algorithm, String> t : tries.entrySet()) {
             try {
-                s.execute(statement + ", ALGORITHM=" + a + (a == Algorithm.INPLACE ? ", LOCK=NONE" : ""));
-                return a;
+                s.execute(statement + t.getValue());
+                return t.getKey();
             } catch (SQLException e) {
-                if (e.getErrorCode() != 1845 && e.getErrorCode() != 1846) {
+                if (e.getErrorCode() != ALGORITHM_NOT_SUPPORTED && e.getErrorCode() != LOCK_NOT_SUPPORTED) {
                     // Not "this algorithm is not supported": the change itself is wrong.
                     throw e;
                 }
@@ -96,8 +150,21 @@ public final class Preflight {
         return Algorithm.NOT_AN_ALTER;
     }
 
-    /** Drops scratch schemas older than {@link #LEFTOVER_AGE}: their preflight was killed before it cleaned up. */
-    static List<String> removeLeftovers(Connection c, Instant now) throws SQLException {
+    /** The server's clock in epoch seconds: scratch names are compared with the server's start time. */
+    private static long serverNow(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT UNIX_TIMESTAMP()")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /**
+     * Drops the scratch schemas whose session is gone (the preflight that made it was killed before it cleaned
+     * up), and those older than the server's start (the session id may have been reused since). Without the
+     * PROCESS privilege other sessions are invisible, so then only schemas older than {@link #UNSEEN_AGE_SECONDS}
+     * count as left over.
+     */
+    static List<String> removeLeftovers(Connection c) throws SQLException {
         List<String> removed = new ArrayList<>();
         List<String> candidates = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(
@@ -109,10 +176,36 @@ public final class Preflight {
                 }
             }
         }
-        try (Statement s = c.createStatement()) {
+        if (candidates.isEmpty()) {
+            return removed;
+        }
+        long started;
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+                "SELECT UNIX_TIMESTAMP() - VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME'")) {
+            rs.next();
+            started = rs.getLong(1);
+        }
+        boolean seesAllSessions;
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT 1 FROM"
+                + " information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'PROCESS'")) {
+            seesAllSessions = rs.next();
+        }
+        long now = serverNow(c);
+        try (Statement s = c.createStatement();
+             PreparedStatement alive = c.prepareStatement("SELECT 1 FROM information_schema.PROCESSLIST WHERE ID = ?")) {
             for (String name : candidates) {
                 Matcher m = SCRATCH.matcher(name);
-                if (m.matches() && Instant.ofEpochSecond(Long.parseLong(m.group(1))).isBefore(now.minus(LEFTOVER_AGE))) {
+                if (!m.matches()) {
+                    continue;
+                }
+                alive.setLong(1, Long.parseLong(m.group(2)));
+                boolean sessionAlive;
+                try (ResultSet rs = alive.executeQuery()) {
+                    sessionAlive = rs.next();
+                }
+                long created = Long.parseLong(m.group(1));
+                boolean gone = seesAllSessions ? !sessionAlive : now - created > UNSEEN_AGE_SECONDS;
+                if (gone || created < started) {
                     s.execute("DROP DATABASE IF EXISTS " + Sql.quote(name));
                     removed.add(name);
                 }

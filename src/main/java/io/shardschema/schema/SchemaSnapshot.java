@@ -50,6 +50,11 @@ public record SchemaSnapshot(SortedMap<String, String> tables) {
         return new SchemaSnapshot(tables);
     }
 
+    /** One table's definition, or {@link TableDefinition#ABSENT}. */
+    public String table(String name) {
+        return tables.getOrDefault(name, TableDefinition.ABSENT);
+    }
+
     /** The schema as one text: every table's definition followed by ";" and a blank line. */
     public String text() {
         StringBuilder sb = new StringBuilder();
@@ -61,9 +66,14 @@ public record SchemaSnapshot(SortedMap<String, String> tables) {
 
     /** SHA-256 of {@link #text}, in hex: equal schemas, equal fingerprints. */
     public String fingerprint() {
+        return fingerprint(text());
+    }
+
+    /** SHA-256 of a text in hex: of a whole schema's text, or of one table's definition. */
+    public static String fingerprint(String text) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                    .digest(text().getBytes(StandardCharsets.UTF_8)));
+                    .digest(text.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

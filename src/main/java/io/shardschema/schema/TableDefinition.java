@@ -29,6 +29,12 @@ public final class TableDefinition {
         }
     }
 
+    /** A unified diff between two definitions of one table; empty when they are equal. */
+    public static String diff(String from, String to, String fromLabel, String toLabel) {
+        return new SchemaSnapshot(new java.util.TreeMap<>(java.util.Map.of("t", from)))
+                .diff(new SchemaSnapshot(new java.util.TreeMap<>(java.util.Map.of("t", to))), fromLabel, toLabel);
+    }
+
     static String normalise(String createTable) {
         return createTable.replaceAll(" AUTO_INCREMENT=\\d+", "");
     }

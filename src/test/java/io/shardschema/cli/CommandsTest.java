@@ -68,7 +68,11 @@ class CommandsTest {
                     "root@tcp(db-prod-1.invalid:3306)/");
             assertThat(add.exit()).as(add.all()).isZero();
         }
-        fleet.addVersion("t", "ADD COLUMN redirected INT");
+        Cli.Result add = Cli.run(fleet.configFile, "version", "add", "--table", "t", "--command", "ADD COLUMN redirected INT");
+        assertThat(add.exit()).as("the preflight cannot reach the shards").isEqualTo(1);
+        assertThat(add.err()).contains("db-prod-1.invalid").contains("--no-preflight");
+        assertThat(Cli.run(fleet.configFile, "version", "add", "--no-preflight", "--table", "t", "--command",
+                "ADD COLUMN redirected INT").exit()).isZero();
         fleet.set("maxRuns", "1");
         assertThat(Cli.run(fleet.configFile, "run").exit()).as("without overrides the hosts are unreachable").isEqualTo(3);
 

@@ -16,14 +16,15 @@ class FailureAndRetryTest {
         TestFleet fleet = TestFleet.create(TestServers.shared(), "fail", 20);
         fleet.set("maxRuns", "2");
         fleet.registerAll();
-        // On 3 shards the column of version 2 exists already: ADD COLUMN fails there.
-        List<String> broken = fleet.schemas.subList(0, 3);
+        // On 3 shards the table of version 2 exists already: CREATE TABLE fails there. (Not on shard 1, whose
+        // tables are the preflight's starting point.)
+        List<String> broken = fleet.schemas.subList(3, 6);
         for (String s : broken) {
-            fleet.execute("ALTER TABLE `" + s + "`.t ADD COLUMN extra INT");
+            fleet.execute("CREATE TABLE `" + s + "`.extra (x INT)");
         }
         fleet.addVersion("t", "ADD COLUMN c1 INT");
-        fleet.addVersion("t", "ADD COLUMN extra INT");
-        fleet.addVersion("t", "ADD INDEX idx_extra (extra)");
+        fleet.addVersion("extra", "CREATE TABLE extra (id INT PRIMARY KEY)");
+        fleet.addVersion("extra", "ADD COLUMN n INT");
 
         Cli.Result run = Cli.run(fleet.configFile, "run");
 
@@ -35,15 +36,15 @@ class FailureAndRetryTest {
         assertThat(fleet.count("SELECT COUNT(*) FROM " + cat + ".shards WHERE version = 3")).isEqualTo(17);
         // Two runs each (maxRuns = 2), both with the server's own error.
         assertThat(fleet.count("SELECT COUNT(*) FROM " + cat + ".log WHERE version = 2 AND state = 'failed'"
-                + " AND err LIKE '%Duplicate column name%extra%'")).isEqualTo(6);
-        Cli.Result log = Cli.run(fleet.configFile, "log", "--shard", "1", "--version", "2");
-        assertThat(log.out()).contains("ERROR 1060").contains("marked failed");
+                + " AND err LIKE '%Table%extra%already exists%'")).isEqualTo(6);
+        Cli.Result log = Cli.run(fleet.configFile, "log", "--shard", "4", "--version", "2");
+        assertThat(log.out()).contains("ERROR 1050").contains("marked failed");
         Cli.Result status = Cli.run(fleet.configFile, "status", "--json");
         assertThat(status.out()).contains("\"failed\" : 3").contains("\"blocked\" : 3");
 
         // Repair, retry, run: the failed shards finish, nothing else is touched.
         for (String s : broken) {
-            fleet.execute("ALTER TABLE `" + s + "`.t DROP COLUMN extra");
+            fleet.execute("DROP TABLE `" + s + "`.extra");
         }
         Cli.Result retry = Cli.run(fleet.configFile, "retry", "--all");
         assertThat(retry.exit()).as(retry.all()).isZero();

@@ -54,9 +54,9 @@ class RolloutTest {
         fleet.registerAll();
         fleet.addVersion("t", "ADD COLUMN a INT COMMENT 'ユーザー番号'");
         int dropped = fleet.addVersion("t", "ADD COLUMN never INT");
-        fleet.addVersion("t", "ADD COLUMN c VARCHAR(10) DEFAULT 'café' COMMENT '🚀'");
         String cat = "`" + fleet.prefix + "_catalog`";
         fleet.execute("DELETE FROM " + cat + ".versions WHERE version = " + dropped);
+        fleet.addVersion("t", "ADD COLUMN c VARCHAR(10) DEFAULT 'café' COMMENT '🚀'");
 
         Cli.Result run = Cli.run(fleet.configFile, "run");
 

@@ -2,10 +2,13 @@ package io.shardschema.schema;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.shardschema.testing.Cli;
+import io.shardschema.testing.RunnerProcess;
 import io.shardschema.testing.TestFleet;
 import io.shardschema.testing.TestServers;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.time.Instant;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -17,8 +20,8 @@ class PreflightTest {
     void goodFailingAndNoOpChangesAndNoScratchSchemaLeft() {
         TestFleet fleet = TestFleet.create(TestServers.shared(), "pre", 1);
         fleet.registerAll();
-        // A scratch schema a killed preflight left an hour ago.
-        String leftover = Preflight.SCRATCH_PREFIX + (Instant.now().getEpochSecond() - 3600) + "_deadbeef";
+        // A scratch schema whose session is gone: a killed preflight left it.
+        String leftover = Preflight.SCRATCH_PREFIX + Instant.now().getEpochSecond() + "_999999";
         fleet.execute("CREATE DATABASE `" + leftover + "`");
 
         JsonNode add = preflight(fleet, 0, "--table", "t", "--command", "ADD COLUMN c INT");
@@ -53,6 +56,29 @@ class PreflightTest {
                 + fleet.schemas.get(0) + "'")).containsExactly("t");
         assertThat(fleet.shardCount("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '"
                 + Preflight.SCRATCH_PREFIX.replace("_", "\\\\_") + "%'")).isZero();
+    }
+
+    @Test
+    void aScratchSchemaLeftByAKilledPreflightIsRemovedByTheNextOne() {
+        TestFleet fleet = TestFleet.create(TestServers.shared(), "prekill", 1);
+        fleet.registerAll();
+        RunnerProcess slow = RunnerProcess.command(fleet, "slow-preflight", "preflight", "--table", "slow", "--command",
+                "CREATE TABLE slow AS SELECT SLEEP(4) AS s");
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> scratchSchemas(fleet) == 1);
+        slow.kill();
+        assertThat(scratchSchemas(fleet)).as("the killed preflight could not clean up").isEqualTo(1);
+
+        // Once the server has let go of the killed session (its SLEEP ends), the next preflight removes its schema.
+        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            JsonNode next = preflight(fleet, 0, "--table", "t", "--command", "ADD COLUMN c INT");
+            assertThat(next.path("removedLeftovers")).hasSize(1);
+        });
+        assertThat(scratchSchemas(fleet)).isZero();
+    }
+
+    private static int scratchSchemas(TestFleet fleet) {
+        return fleet.shardCount("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '"
+                + Preflight.SCRATCH_PREFIX.replace("_", "\\_") + "%'");
     }
 
     private static JsonNode preflight(TestFleet fleet, int exit, String... args) {

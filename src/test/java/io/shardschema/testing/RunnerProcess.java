@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** A `shardschema run` as a real child JVM, so a test can SIGKILL it mid-rollout. */
+/** A `shardschema run` (or another command) as a real child JVM, so a test can SIGKILL it midway. */
 public final class RunnerProcess {
     private final Process process;
     public final Path stdout;
@@ -21,10 +21,17 @@ public final class RunnerProcess {
     }
 
     public static RunnerProcess start(TestFleet fleet, String name, String... extraArgs) {
+        List<String> args = new ArrayList<>(List.of("run"));
+        args.addAll(List.of(extraArgs));
+        return command(fleet, name, args.toArray(String[]::new));
+    }
+
+    /** Any shardschema command, with the fleet's config. */
+    public static RunnerProcess command(TestFleet fleet, String name, String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "io.shardschema.cli.Main",
-                "--config", fleet.configFile.toString(), "run"));
-        cmd.addAll(List.of(extraArgs));
+                "--config", fleet.configFile.toString()));
+        cmd.addAll(List.of(args));
         Path out = fleet.dir.resolve(name + ".out");
         Path err = fleet.dir.resolve(name + ".err");
         try {

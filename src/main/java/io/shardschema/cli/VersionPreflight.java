@@ -1,0 +1,87 @@
+package io.shardschema.cli;
+
+import io.shardschema.ShardSchemaException;
+import io.shardschema.catalog.Shard;
+import io.shardschema.catalog.Version;
+import io.shardschema.change.ChangeStatement;
+import io.shardschema.config.DataSources;
+import io.shardschema.runner.ShardConnections;
+import io.shardschema.schema.Preflight;
+import io.shardschema.schema.SchemaSnapshot;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Comparator;
+import java.util.List;
+import java.util.SortedMap;
+import java.util.regex.Pattern;
+
+/**
+ * Runs a preflight for `preflight` and `version add`: picks the shard whose server hosts the scratch schema and the
+ * tables the change starts from, which are the expected schema after the previous version when the catalog has
+ * it (so versions chain from one known schema to the next), else that shard's own tables.
+ */
+final class VersionPreflight {
+    private static final Pattern QUALIFIED_NAME = Pattern.compile("[`A-Za-z0-9_$]\\s*\\.\\s*[`A-Za-z_$]");
+
+    /** The preflight's report, the shard it ran on, and what its tables came from. */
+    record Outcome(Shard shard, Preflight.Report report, String startingPoint) {
+    }
+
+    private VersionPreflight() {
+    }
+
+    /**
+     * Preflights {@code command} on {@code table} as it would run after {@code previous} (null: on the shard's
+     * schema as it is), on shard {@code shardId} or a default one, followed by the rollback {@code rollback} chooses.
+     */
+    static Outcome run(Context context, String table, String command, Version previous, Long shardId,
+                       Preflight.RollbackChoice rollback) {
+        boolean isAlter = !ChangeStatement.isWholeStatement(command);
+        if (!isAlter && QUALIFIED_NAME.matcher(command).find()) {
+            // It runs in the scratch schema only because that is the default database: a named schema escapes it.
+            throw ShardSchemaException.usage("a preflight runs whole statements only when they name no schema"
+                    + " (schema.table); this one seems to: " + command);
+        }
+        Shard shard = shardId != null ? context.catalog().requireShard(shardId)
+                : defaultShard(context, previous == null ? null : previous.number());
+        boolean fromExpected = previous != null && previous.expected().schemaAfter() != null;
+        // A connection of its own, not a pooled one: the pool would discard it after the first algorithm the
+        // server refuses (SQLSTATE 0A000 counts as fatal there).
+        try (ShardConnections shards = new ShardConnections(context.config(), context.catalog().dsn(), 1);
+             Connection c = DataSources.connect(shards.effective(shard.dsn(), shard.schemaName()))) {
+            SortedMap<String, String> tables = fromExpected ? previous.expected().schemaAfter()
+                    : SchemaSnapshot.read(c, c.getCatalog(), null).tables();
+            Preflight.Report report = Preflight.run(c, tables, ChangeStatement.sql(table, command), isAlter, rollback);
+            return new Outcome(shard, report, fromExpected ? "the expected schema after version " + previous.number()
+                    : "the tables of shard " + shard.id() + " (" + shard.schemaName() + ")");
+        } catch (SQLException | ShardSchemaException e) {
+            throw ShardSchemaException.error("preflight on shard " + shard.id() + " (" + shard.schemaName() + "): "
+                    + DataSources.rootMessage(e) + "; give --shard ID of a reachable shard (`version add` also"
+                    + " takes --no-preflight)", e);
+        }
+    }
+
+    /** A shard at version {@code at} (its tables are the starting point), else the first shard. */
+    private static Shard defaultShard(Context context, Integer at) {
+        List<Shard> all = context.catalog().shards();
+        if (all.isEmpty()) {
+            throw ShardSchemaException.usage("no shards are registered: a preflight needs a shard's server;"
+                    + " register one first");
+        }
+        Comparator<Shard> byId = Comparator.comparingLong(Shard::id);
+        int version = at == null ? 0 : at;
+        return all.stream().filter(s -> s.version() == version).min(byId).orElse(all.stream().min(byId).orElseThrow());
+    }
+
+    /** How the algorithm reads in a report. */
+    static String describe(Preflight.Algorithm algorithm) {
+        return switch (algorithm) {
+            case INSTANT -> "INSTANT (metadata only)";
+            case INPLACE -> "INPLACE without a lock";
+            case INPLACE_LOCKED -> "INPLACE with a lock (blocks writes; consider --type pt-osc)";
+            case COPY -> "as a table COPY (blocks writes; consider --type pt-osc)";
+            case NOT_AN_ALTER -> "as written (not an ALTER)";
+        };
+    }
+}
