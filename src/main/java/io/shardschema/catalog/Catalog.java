@@ -86,16 +86,21 @@ public final class Catalog implements AutoCloseable {
 
     // ---- shards -------------------------------------------------------------------------------------------
 
-    /** Registers one shard; its DSN must carry no password. Refuses a schema already registered on that server. */
-    public long addShard(String schemaName, Dsn shardDsn) {
+    /**
+     * Registers one shard and its replicas in one transaction; no DSN may carry a password. Refuses a schema already
+     * registered on that server.
+     */
+    public long addShard(String schemaName, Dsn shardDsn, List<Dsn> replicas) {
         requireNoPassword(shardDsn);
-        return sql(c -> {
+        replicas.forEach(Catalog::requireNoPassword);
+        return sql(c -> inTransaction(c, () -> {
+            long id;
             try (PreparedStatement ps = c.prepareStatement(INSERT_SHARD, Statement.RETURN_GENERATED_KEYS)) {
                 bindShard(ps, schemaName, shardDsn);
                 ps.executeUpdate();
                 try (ResultSet rs = ps.getGeneratedKeys()) {
                     rs.next();
-                    return rs.getLong(1);
+                    id = rs.getLong(1);
                 }
             } catch (SQLException e) {
                 if (e.getErrorCode() == DUPLICATE_KEY) {
@@ -104,22 +109,36 @@ public final class Catalog implements AutoCloseable {
                 }
                 throw e;
             }
-        });
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO replicas (shardId, replicaDSN) VALUES (?, ?)")) {
+                for (Dsn replica : replicas) {
+                    ps.setLong(1, id);
+                    ps.setString(2, storable(replica, "replica " + replica.serverKey()));
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            return id;
+        }));
     }
 
     private static final String INSERT_SHARD =
             "INSERT INTO shards (schemaName, shardDSN, serverKey, task, lastTaskHb) VALUES (?, ?, ?, NULL, NULL)";
 
     private static void bindShard(PreparedStatement ps, String schemaName, Dsn serverDsn) throws SQLException {
-        String stored = serverDsn.withDatabase(schemaName).toGoForm(false);
+        ps.setString(1, schemaName);
+        ps.setString(2, storable(serverDsn.withDatabase(schemaName), "shard " + schemaName));
+        ps.setString(3, serverDsn.serverKey());
+    }
+
+    /** The DSN as the catalog stores it; one too long for the column is refused, never truncated. */
+    private static String storable(Dsn dsn, String what) {
+        String stored = dsn.toGoForm(false);
         if (stored.length() > CatalogLayout.SHARD_DSN_MAX) {
-            throw ShardSchemaException.usage("the DSN of shard " + schemaName + " is " + stored.length()
+            throw ShardSchemaException.usage("the DSN of " + what + " is " + stored.length()
                     + " characters long; the catalog stores at most " + CatalogLayout.SHARD_DSN_MAX
                     + " (shorten the certificate paths or use a defaultsFile)");
         }
-        ps.setString(1, schemaName);
-        ps.setString(2, stored);
-        ps.setString(3, serverDsn.serverKey());
+        return stored;
     }
 
     /** Registers many schemas of one server in one batch; schemas already registered there are skipped. */
@@ -158,7 +177,7 @@ public final class Catalog implements AutoCloseable {
 
     private static void requireNoPassword(Dsn dsn) {
         if (dsn.hasPassword()) {
-            throw new IllegalArgumentException("a shard DSN with a password must never reach the catalog");
+            throw new IllegalArgumentException("a DSN with a password must never reach the catalog");
         }
     }
 
@@ -201,7 +220,37 @@ public final class Catalog implements AutoCloseable {
                 "unknown shard id " + id + "; `shardschema shard list` shows the registered shards"));
     }
 
-    /** Removes a shard and its log rows; refuses while a runner holds its task. */
+    /** The replica DSNs of every shard that has any, by shard id, in the order they were added. */
+    public Map<Long, List<String>> replicas() {
+        return sql(c -> {
+            try (Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT shardId, replicaDSN FROM replicas ORDER BY shardId, id")) {
+                Map<Long, List<String>> out = new LinkedHashMap<>();
+                while (rs.next()) {
+                    out.computeIfAbsent(rs.getLong(1), id -> new ArrayList<>()).add(rs.getString(2));
+                }
+                return out;
+            }
+        });
+    }
+
+    /** One shard's replica DSNs, in the order they were added. */
+    public List<String> replicas(long shardId) {
+        return sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT replicaDSN FROM replicas WHERE shardId = ? ORDER BY id")) {
+                ps.setLong(1, shardId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    List<String> out = new ArrayList<>();
+                    while (rs.next()) {
+                        out.add(rs.getString(1));
+                    }
+                    return out;
+                }
+            }
+        });
+    }
+
+    /** Removes a shard, its log rows and its replicas; refuses while a runner holds its task. */
     public void removeShard(long id) {
         Shard shard = requireShard(id);
         if (shard.state().equals("running")) {
@@ -216,7 +265,8 @@ public final class Catalog implements AutoCloseable {
         sql(c -> inTransaction(c, () -> {
             try (PreparedStatement del = c.prepareStatement("DELETE FROM shards WHERE shardId = ? AND state NOT IN ('running', 'waiting')");
                  PreparedStatement log = c.prepareStatement("DELETE FROM log WHERE shardId = ?");
-                 PreparedStatement online = c.prepareStatement("DELETE FROM online WHERE shardId = ?")) {
+                 PreparedStatement online = c.prepareStatement("DELETE FROM online WHERE shardId = ?");
+                 PreparedStatement replicas = c.prepareStatement("DELETE FROM replicas WHERE shardId = ?")) {
                 del.setLong(1, id);
                 if (del.executeUpdate() == 0) {
                     throw new ShardSchemaException(ShardSchemaException.REFUSED, "shard " + id
@@ -226,6 +276,8 @@ public final class Catalog implements AutoCloseable {
                 log.executeUpdate();
                 online.setLong(1, id);
                 online.executeUpdate();
+                replicas.setLong(1, id);
+                replicas.executeUpdate();
             }
             return null;
         }));

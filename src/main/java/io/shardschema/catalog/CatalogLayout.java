@@ -19,8 +19,8 @@ import java.util.List;
  * {@code shardschema_layout}; {@link #initialize} brings any older catalog to {@link #CURRENT}.
  */
 public final class CatalogLayout {
-    public static final int CURRENT = 5;
-    /** Longest shard DSN the catalog stores (layout 3): TLS options with long file paths must fit whole. */
+    public static final int CURRENT = 6;
+    /** Longest shard (and replica) DSN the catalog stores (layout 3): TLS options with long file paths must fit whole. */
     public static final int SHARD_DSN_MAX = 2048;
     static final String LAYOUT_TABLE = "shardschema_layout";
 
@@ -45,7 +45,8 @@ public final class CatalogLayout {
             new LayoutStep(4, "online changes: version options and gates, waiting shards, table online",
                     CatalogLayout::onlineChanges),
             new LayoutStep(5, "expected schemas, rollbacks and guard overrides of versions; resulting fingerprints"
-                    + " and directions of runs; shard version targets", CatalogLayout::schemaChecks));
+                    + " and directions of runs; shard version targets", CatalogLayout::schemaChecks),
+            new LayoutStep(6, "table replicas: replica DSNs of shards", CatalogLayout::replicas));
 
     /** Creates the catalog database if needed and upgrades it to the current layout. Safe to run concurrently. */
     public static InitReport initialize(Dsn catalogDsn) {
@@ -93,6 +94,7 @@ public final class CatalogLayout {
                     + CURRENT + "; upgrade shardschema");
         }
         List<String> done = new ArrayList<>();
+        // Numbers need not be consecutive: every step above the catalog's layout runs, in order.
         for (LayoutStep step : STEPS) {
             if (step.layout() <= from) {
                 continue;
@@ -248,6 +250,19 @@ public final class CatalogLayout {
         // NULL: follow the latest version; a number: `down --to` pinned the shard there.
         addColumn(c, "shards", "targetVersion", "int NULL");
         addIndex(c, "shards", "idx_state_target", "(`state`,`targetVersion`)");
+    }
+
+    private static void replicas(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            // An id as key: (shardId, replicaDSN) would exceed InnoDB's key length; shard add removes duplicates.
+            s.execute("CREATE TABLE IF NOT EXISTS `replicas` ("
+                    + " `id` bigint unsigned NOT NULL AUTO_INCREMENT,"
+                    + " `shardId` int unsigned NOT NULL,"
+                    + " `replicaDSN` varchar(" + SHARD_DSN_MAX + ") NOT NULL,"
+                    + " PRIMARY KEY (`id`),"
+                    + " KEY `idx_shard` (`shardId`)"
+                    + ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
+        }
     }
 
     private static void backfillServerKeys(Connection c) throws SQLException {

@@ -10,6 +10,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 @Command(name = "add", mixinStandardHelpOptions = true, description = "Register one shard: a schema on a server. Checks that the schema exists there.")
@@ -23,12 +26,15 @@ final class ShardAddCommand implements Callable<Integer> {
     String dsnText;
     @Option(names = "--no-check", description = "Register without connecting to check that the schema exists.")
     boolean noCheck;
+    @Option(names = "--replica", paramLabel = "DSN", description = "A replica of the shard's server (repeatable), for"
+            + " `schema validate-shard`; it holds the same schema. Stored without password; not connected to here.")
+    List<String> replicaTexts = List.of();
 
     ShardAddCommand(Context context) {
         this.context = context;
     }
 
-    record Result(long shardId, String schema, String dsn) implements Report {
+    record Result(long shardId, String schema, String dsn, List<String> replicas) implements Report {
         @Override
         public String text() {
             return String.valueOf(shardId);
@@ -44,6 +50,7 @@ final class ShardAddCommand implements Callable<Integer> {
         }
         ShardTarget.checkSchemaName(name);
         Dsn shardDsn = dsn.withDatabase(name);
+        List<Dsn> replicas = replicas(shardDsn);
         if (!noCheck) {
             try (Connection c = ShardTarget.connect(context, shardDsn);
                  PreparedStatement ps = c.prepareStatement("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?")) {
@@ -56,7 +63,31 @@ final class ShardAddCommand implements Callable<Integer> {
                 }
             }
         }
-        long id = context.catalog().addShard(name, shardDsn.withoutPassword());
-        return context.print(new Result(id, name, shardDsn.withoutPassword().toString()), json);
+        long id = context.catalog().addShard(name, shardDsn.withoutPassword(), replicas);
+        return context.print(new Result(id, name, shardDsn.withoutPassword().toString(),
+                replicas.stream().map(Dsn::toString).toList()), json);
+    }
+
+    /** The --replica DSNs as stored: on the shard's schema, without password, each once. */
+    private List<Dsn> replicas(Dsn shardDsn) {
+        Set<Dsn> out = new LinkedHashSet<>();
+        for (String text : replicaTexts) {
+            Dsn replica = Dsn.parse(text);
+            if (replica.hasPassword()) {
+                context.warn("the password of replica " + replica.serverKey() + " is not stored: the catalog never"
+                        + " holds passwords; replica passwords come from defaultsFile, as shard passwords do;"
+                        + " also, a password on the command line is visible in the process list");
+            }
+            if (replica.database() != null && !replica.database().equals(shardDsn.database())) {
+                throw ShardSchemaException.usage("replica " + replica.serverKey() + " names schema " + replica.database()
+                        + ", but a replica holds the shard's own schema " + shardDsn.database()
+                        + "; leave the schema out of --replica");
+            }
+            if (replica.serverKey().equals(shardDsn.serverKey())) {
+                throw ShardSchemaException.usage("replica " + replica.serverKey() + " is the shard's own server");
+            }
+            out.add(replica.withDatabase(shardDsn.database()).withoutPassword());
+        }
+        return List.copyOf(out);
     }
 }

@@ -1,13 +1,16 @@
 package io.shardschema.cli;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import io.shardschema.catalog.Shard;
+import io.shardschema.config.Dsn;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "list", mixinStandardHelpOptions = true, description = "List the registered shards with their version and state.")
+@Command(name = "list", mixinStandardHelpOptions = true, description = "List the registered shards with their version, state and replicas.")
 final class ShardListCommand implements Callable<Integer> {
     private final Context context;
     @Mixin
@@ -17,14 +20,20 @@ final class ShardListCommand implements Callable<Integer> {
         this.context = context;
     }
 
-    record Result(List<Shard> shards) implements Report {
+    /** A shard with its replica DSNs; in JSON the shard's own fields stay at the top level of its entry. */
+    record Listed(@JsonUnwrapped Shard shard, List<String> replicas) {
+    }
+
+    record Result(List<Listed> shards) implements Report {
         @Override
         public String text() {
             StringBuilder sb = new StringBuilder(String.format("%-8s %-30s %-8s %-8s %s%n", "SHARD", "SCHEMA", "VERSION",
                     "STATE", "DSN"));
-            for (Shard s : shards) {
+            for (Listed l : shards) {
+                Shard s = l.shard();
                 sb.append(String.format("%-8d %-30s %-8d %-8s %s%n", s.id(), s.schemaName(), s.version(), s.state(),
-                        io.shardschema.config.Dsn.mask(s.dsn())));
+                        s.dsn()));
+                l.replicas().forEach(r -> sb.append(String.format("%-8s replica %s%n", "", r)));
             }
             sb.append(shards.size()).append(" shards");
             return sb.toString();
@@ -33,9 +42,11 @@ final class ShardListCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        List<Shard> shards = context.catalog().shards().stream()
-                .map(s -> new Shard(s.id(), s.schemaName(), io.shardschema.config.Dsn.mask(s.dsn()), s.version(),
-                        s.state(), s.task(), s.lastTaskHb(), s.attempts(), s.serverKey()))
+        Map<Long, List<String>> replicas = context.catalog().replicas();
+        List<Listed> shards = context.catalog().shards().stream()
+                .map(s -> new Listed(new Shard(s.id(), s.schemaName(), Dsn.mask(s.dsn()), s.version(),
+                        s.state(), s.task(), s.lastTaskHb(), s.attempts(), s.serverKey()),
+                        replicas.getOrDefault(s.id(), List.of()).stream().map(Dsn::mask).toList()))
                 .toList();
         return context.print(new Result(shards), json);
     }
