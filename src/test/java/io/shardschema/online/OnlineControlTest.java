@@ -109,6 +109,9 @@ class OnlineControlTest {
         fleet.set("maxRuns", "1");
         fleet.registerAll();
         assertThat(cli(fleet, "version", "add", "--type", "pt-osc", "--table", "t", "--command",
+                "ADD COLUMN v INT").exit()).as("the preflight refuses it").isEqualTo(4);
+        // Registered without a preflight, pt-osc meets the error itself.
+        assertThat(cli(fleet, "version", "add", "--no-preflight", "--type", "pt-osc", "--table", "t", "--command",
                 "ADD COLUMN v INT").exit()).isZero();
         assertThat(cli(fleet, "run").exit()).isEqualTo(3);
         assertThat(fleet.column("SELECT err FROM " + cat(fleet) + ".log").get(0)).contains("Duplicate column name 'v'");
@@ -116,8 +119,8 @@ class OnlineControlTest {
         TestFleet missing = TestFleet.create(TestServers.shared(), "ptmiss", 1);
         missing.set("maxRuns", "1");
         missing.registerAll();
-        assertThat(cli(missing, "version", "add", "--type", "pt-osc", "--table", "nosuch", "--command",
-                "ADD COLUMN z INT").exit()).isZero();
+        assertThat(cli(missing, "version", "add", "--no-preflight", "--type", "pt-osc", "--table", "nosuch",
+                "--command", "ADD COLUMN z INT").exit()).isZero();
         assertThat(cli(missing, "run").exit()).isEqualTo(3);
         assertThat(missing.column("SELECT err FROM " + cat(missing) + ".log").get(0))
                 .contains("`" + missing.schemas.get(0) + "`.`nosuch`").contains("does not exist");
