@@ -13,7 +13,7 @@ main=io.shardschema.bench.RolloutBenchmark
 if [ "${1:-}" = online ]; then
     shift
     main=io.shardschema.bench.OnlineBenchmark
-    scripts/install-percona-toolkit
+    scripts/install-tool pt-online-schema-change percona-toolkit
 else
     [ $# -gt 0 ] || set -- 1000 10000
 fi

@@ -15,7 +15,10 @@ public record Run(long shardId, int version, int run, String state, String runne
     public static final String STALLED = "stalled";
     /** The connection broke while the change was executing: it may or may not have landed. */
     public static final String UNKNOWN = "unknown";
-    /** The change ran but the version's validation query did not give the expected answer. */
+    /**
+     * The change ran but its check did not pass: the version's validation query gave another answer, or the check
+     * could not be made (the connection broke after the change); the next run checks again, never re-applies.
+     */
     public static final String INVALID = "invalid";
     /** An online change reached a gate (approval, cut-over) and waits for a DBA. */
     public static final String WAITING = "waiting";

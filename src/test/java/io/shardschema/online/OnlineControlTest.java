@@ -3,7 +3,7 @@ package io.shardschema.online;
 import io.shardschema.embedded.MariaDbServer;
 import io.shardschema.runner.ThrottleControl;
 import io.shardschema.testing.Cli;
-import io.shardschema.testing.PtOscTool;
+import io.shardschema.testing.TestTools;
 import io.shardschema.testing.TestFleet;
 import io.shardschema.testing.TestServers;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,7 +37,7 @@ class OnlineControlTest {
 
     @BeforeAll
     static void ptOsc() {
-        PtOscTool.ensureInstalled();
+        TestTools.ensurePtOsc();
     }
 
     @Test

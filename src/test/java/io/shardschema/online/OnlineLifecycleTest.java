@@ -1,7 +1,7 @@
 package io.shardschema.online;
 
 import io.shardschema.testing.Cli;
-import io.shardschema.testing.PtOscTool;
+import io.shardschema.testing.TestTools;
 import io.shardschema.testing.TestFleet;
 import io.shardschema.testing.TestServers;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,7 +29,7 @@ class OnlineLifecycleTest {
 
     @BeforeAll
     static void ptOsc() {
-        PtOscTool.ensureInstalled();
+        TestTools.ensurePtOsc();
     }
 
     @Test

@@ -1,7 +1,7 @@
 package io.shardschema.online;
 
 import io.shardschema.testing.Cli;
-import io.shardschema.testing.PtOscTool;
+import io.shardschema.testing.TestTools;
 import io.shardschema.testing.RunnerProcess;
 import io.shardschema.testing.TestFleet;
 import io.shardschema.testing.TestServers;
@@ -27,7 +27,7 @@ class OnlineTakeoverTest {
 
     @BeforeAll
     static void ptOsc() {
-        PtOscTool.ensureInstalled();
+        TestTools.ensurePtOsc();
     }
 
     private static TestFleet fleetWithBigTable(String name) throws Exception {

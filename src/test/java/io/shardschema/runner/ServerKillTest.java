@@ -46,7 +46,7 @@ class ServerKillTest {
 
             // The runs that were executing fail with the lost connection, and their tasks wait to be retried.
             await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() ->
-                    fleet.count("SELECT COUNT(*) FROM " + cat + ".log WHERE state IN ('unknown', 'failed')") >= 2);
+                    fleet.count("SELECT COUNT(*) FROM " + cat + ".log WHERE state IN ('unknown', 'failed', 'invalid')") >= 2);
             assertThat(run).as("the runner gave up while the server was down").isNotDone();
             long down = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
             Thread.sleep(Math.max(0, 3000 - down));
@@ -58,15 +58,15 @@ class ServerKillTest {
             assertThat(result.json().path("summary").path("retryLater").asInt()).as(result.out()).isPositive();
             assertThat(result.json().path("failedShards").asInt()).isZero();
 
-            // The failed runs say why: the connection to the shard's server was lost or could not be made.
-            int failedRuns = fleet.count("SELECT COUNT(*) FROM " + cat + ".log WHERE state IN ('unknown', 'failed')");
+            // The failed runs (and a run cut off while checking its landed change) say why: the connection to the shard's server was lost or could not be made.
+            int failedRuns = fleet.count("SELECT COUNT(*) FROM " + cat + ".log WHERE state IN ('unknown', 'failed', 'invalid')");
             assertThat(failedRuns).isGreaterThanOrEqualTo(2);
-            assertThat(fleet.column("SELECT err FROM " + cat + ".log WHERE state IN ('unknown', 'failed')"))
+            assertThat(fleet.column("SELECT err FROM " + cat + ".log WHERE state IN ('unknown', 'failed', 'invalid')"))
                     .allSatisfy(err -> assertThat(err).containsAnyOf("onnection", "ocket", "ommunications link"));
             assertThat(fleet.count("SELECT COUNT(*) FROM " + cat + ".log WHERE state = 'unknown'"
                     + " AND message LIKE 'connection lost while executing%'")).isPositive();
             // Each was retried: a later run of the same task finished it.
-            assertThat(fleet.count("SELECT COUNT(*) FROM " + cat + ".log l WHERE state IN ('unknown', 'failed')"
+            assertThat(fleet.count("SELECT COUNT(*) FROM " + cat + ".log l WHERE state IN ('unknown', 'failed', 'invalid')"
                     + " AND NOT EXISTS (SELECT 1 FROM " + cat + ".log n WHERE n.shardId = l.shardId"
                     + " AND n.version = l.version AND n.run > l.run AND n.state IN ('applied', 'already-applied'))")).isZero();
 
@@ -76,7 +76,10 @@ class ServerKillTest {
             assertThat(fleet.count("SELECT COUNT(*) FROM " + cat + ".shards WHERE task IS NOT NULL")).isZero();
             assertThat(fleet.count("SELECT COUNT(*) FROM " + cat + ".log WHERE state = 'running' OR finishedAt IS NULL")).isZero();
             assertThat(fleet.column("SELECT DISTINCT state FROM " + cat + ".log ORDER BY state"))
-                    .isSubsetOf("applied", "already-applied", "failed", "unknown");
+                    .isSubsetOf("applied", "already-applied", "failed", "unknown", "invalid");
+            // A run whose change landed but whose check after it lost the connection says so (and was retried above).
+            assertThat(fleet.column("SELECT message FROM " + cat + ".log WHERE state = 'invalid'"))
+                    .allSatisfy(m -> assertThat(m).startsWith("the change ran but validating it failed"));
 
             // Each task ended exactly once, and the shards have every table with the row its statement made.
             fleet.assertEachChangeLandedOnce("slow", VERSIONS);
