@@ -11,15 +11,26 @@ public class ShardSchemaException extends RuntimeException {
     public static final int REFUSED = 4;
 
     private final int exitCode;
+    /** The input named something that does not exist (a shard id, a version): HTTP answers 404. */
+    private final boolean notFound;
 
     public ShardSchemaException(int exitCode, String message) {
-        super(message);
-        this.exitCode = exitCode;
+        this(exitCode, message, null);
     }
 
     public ShardSchemaException(int exitCode, String message, Throwable cause) {
+        this(exitCode, message, cause, false);
+    }
+
+    private ShardSchemaException(int exitCode, String message, Throwable cause, boolean notFound) {
         super(message, cause);
         this.exitCode = exitCode;
+        this.notFound = notFound;
+    }
+
+    /** A usage error for an id or number that names nothing registered. */
+    public static ShardSchemaException notFound(String message) {
+        return new ShardSchemaException(USAGE, message, null, true);
     }
 
     public static ShardSchemaException usage(String message) {
@@ -36,5 +47,9 @@ public class ShardSchemaException extends RuntimeException {
 
     public int exitCode() {
         return exitCode;
+    }
+
+    public boolean notFound() {
+        return notFound;
     }
 }

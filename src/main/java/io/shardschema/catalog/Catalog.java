@@ -14,6 +14,7 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -204,6 +205,41 @@ public final class Catalog implements AutoCloseable {
         });
     }
 
+    /** One page of shards (lowest id first) and how many match in all; each with the state of its latest run. */
+    public record ShardPage(int total, List<Shard> shards, Map<Long, String> lastRunStates) {
+    }
+
+    /** The shards in {@code state} (null: any), {@code limit} of them from {@code offset}. */
+    public ShardPage shardPage(String state, int offset, int limit) {
+        String where = state == null ? "" : " WHERE s.state = ?";
+        return sql(c -> {
+            int total = state == null ? queryInt(c, "SELECT COUNT(*) FROM shards s")
+                    : queryInt(c, "SELECT COUNT(*) FROM shards s" + where, state);
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + SHARD_COLUMNS + ", (SELECT l.state FROM log l"
+                    + " WHERE l.shardId = s.shardId ORDER BY l.startedAt DESC, l.version DESC, l.run DESC LIMIT 1)"
+                    + " AS lastRunState FROM shards s" + where + " ORDER BY s.shardId LIMIT ? OFFSET ?")) {
+                int i = 1;
+                if (state != null) {
+                    ps.setString(i++, state);
+                }
+                ps.setInt(i++, limit);
+                ps.setInt(i, offset);
+                List<Shard> out = new ArrayList<>();
+                Map<Long, String> lastRuns = new HashMap<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        Shard shard = shard(rs);
+                        out.add(shard);
+                        if (rs.getString("lastRunState") != null) {
+                            lastRuns.put(shard.id(), rs.getString("lastRunState"));
+                        }
+                    }
+                }
+                return new ShardPage(total, out, lastRuns);
+            }
+        });
+    }
+
     public Optional<Shard> shard(long id) {
         return sql(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT " + SHARD_COLUMNS + " FROM shards WHERE shardId = ?")) {
@@ -216,7 +252,7 @@ public final class Catalog implements AutoCloseable {
     }
 
     public Shard requireShard(long id) {
-        return shard(id).orElseThrow(() -> ShardSchemaException.usage(
+        return shard(id).orElseThrow(() -> ShardSchemaException.notFound(
                 "unknown shard id " + id + "; `shardschema shard list` shows the registered shards"));
     }
 
@@ -460,7 +496,7 @@ public final class Catalog implements AutoCloseable {
     /** The version numbered {@code number}, or a usage error naming the registered range. */
     public Version requireVersion(int number) {
         return versions().stream().filter(v -> v.number() == number).findFirst().orElseThrow(() ->
-                ShardSchemaException.usage("unknown version " + number + "; `shardschema version list` shows them"));
+                ShardSchemaException.notFound("unknown version " + number + "; `shardschema version list` shows them"));
     }
 
     /** How many versions there are and the highest number: a cache of versions is current when both match. */
@@ -1038,6 +1074,70 @@ public final class Catalog implements AutoCloseable {
     /** How many shards `down` (or `up --to`) pinned at a version. */
     public int pinnedShards() {
         return sql(c -> queryInt(c, "SELECT COUNT(*) FROM shards WHERE targetVersion IS NOT NULL"));
+    }
+
+    /** A runner that holds tasks with a fresh heartbeat: its name (the lease token before '#') and how many. */
+    public record ActiveRunner(String runner, int tasks) {
+    }
+
+    /** The runners working tasks now (heartbeat younger than the stall timeout), most tasks first. */
+    public List<ActiveRunner> activeRunners(int stallSeconds) {
+        return sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT SUBSTRING_INDEX(task, '#', 1) AS runner, COUNT(*)"
+                    + " FROM shards WHERE state = 'running' AND task IS NOT NULL AND lastTaskHb >= NOW() - INTERVAL ? SECOND"
+                    + " GROUP BY runner ORDER BY COUNT(*) DESC, runner")) {
+                ps.setInt(1, stallSeconds);
+                try (ResultSet rs = ps.executeQuery()) {
+                    List<ActiveRunner> out = new ArrayList<>();
+                    while (rs.next()) {
+                        out.add(new ActiveRunner(rs.getString(1), rs.getInt(2)));
+                    }
+                    return out;
+                }
+            }
+        });
+    }
+
+    /** Tasks being worked now, per server (host:port). */
+    public Map<String, Integer> runningPerServer() {
+        return sql(c -> {
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+                    "SELECT serverKey, COUNT(*) FROM shards WHERE state = 'running' GROUP BY serverKey ORDER BY serverKey")) {
+                Map<String, Integer> out = new LinkedHashMap<>();
+                while (rs.next()) {
+                    out.put(rs.getString(1), rs.getInt(2));
+                }
+                return out;
+            }
+        });
+    }
+
+    /** A run that ended: which, how, and how long it took. */
+    public record FinishedRun(long shardId, int version, int run, boolean down, String state, long millis,
+                              Instant finishedAt) {
+    }
+
+    /**
+     * Up to {@code limit} runs that ended at or after {@code since}, in the order they ended. Runs of the last two
+     * seconds are left for the next call: one ending now may commit after a later one that is already visible.
+     */
+    public List<FinishedRun> finishedRuns(Instant since, int limit) {
+        return sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT shardId, version, run, down, state,"
+                    + " TIMESTAMPDIFF(MICROSECOND, COALESCE(startedAt, finishedAt), finishedAt) DIV 1000, finishedAt"
+                    + " FROM log WHERE finishedAt >= ? AND finishedAt < NOW(3) - INTERVAL 2 SECOND ORDER BY finishedAt, shardId, version, run LIMIT ?")) {
+                ps.setTimestamp(1, Timestamp.from(since));
+                ps.setInt(2, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    List<FinishedRun> out = new ArrayList<>();
+                    while (rs.next()) {
+                        out.add(new FinishedRun(rs.getLong(1), rs.getInt(2), rs.getInt(3), rs.getBoolean(4),
+                                rs.getString(5), Math.max(0, rs.getLong(6)), instant(rs.getTimestamp(7))));
+                    }
+                    return out;
+                }
+            }
+        });
     }
 
     public List<Shard> stalled(int stallSeconds, int limit) {

@@ -19,7 +19,8 @@ import java.util.List;
  * {@code shardschema_layout}; {@link #initialize} brings any older catalog to {@link #CURRENT}.
  */
 public final class CatalogLayout {
-    public static final int CURRENT = 6;
+    /** The layout the last of STEPS makes. */
+    public static final int CURRENT = 7;
     /** Longest shard (and replica) DSN the catalog stores (layout 3): TLS options with long file paths must fit whole. */
     public static final int SHARD_DSN_MAX = 2048;
     static final String LAYOUT_TABLE = "shardschema_layout";
@@ -46,7 +47,8 @@ public final class CatalogLayout {
                     CatalogLayout::onlineChanges),
             new LayoutStep(5, "expected schemas, rollbacks and guard overrides of versions; resulting fingerprints"
                     + " and directions of runs; shard version targets", CatalogLayout::schemaChecks),
-            new LayoutStep(6, "table replicas: replica DSNs of shards", CatalogLayout::replicas));
+            new LayoutStep(6, "table replicas: replica DSNs of shards", CatalogLayout::replicas),
+            new LayoutStep(7, "index of runs by end time, for metrics", CatalogLayout::runsByEndTime));
 
     /** Creates the catalog database if needed and upgrades it to the current layout. Safe to run concurrently. */
     public static InitReport initialize(Dsn catalogDsn) {
@@ -263,6 +265,10 @@ public final class CatalogLayout {
                     + " KEY `idx_shard` (`shardId`)"
                     + ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
         }
+    }
+
+    private static void runsByEndTime(Connection c) throws SQLException {
+        addIndex(c, "log", "idx_finished", "(`finishedAt`)");
     }
 
     private static void backfillServerKeys(Connection c) throws SQLException {

@@ -27,11 +27,30 @@ public final class Context implements AutoCloseable {
     private Config config;
     private EmbeddedCatalog embedded;
     private Catalog catalog;
+    /** False when the catalog is lent by a longer-lived owner (the HTTP server): close() leaves it open. */
+    private final boolean ownsCatalog;
+    /** Why the command failed, when it did: for callers that run commands in-process. */
+    private Failure failure;
+
+    /** A command's failure: the message printed after "error: ", its exit code, and whether it named nothing known. */
+    record Failure(String message, int exitCode, boolean notFound) {
+    }
 
     Context(PrintStream out, PrintStream err, Map<String, String> env) {
         this.out = out;
         this.err = err;
         this.env = env;
+        this.ownsCatalog = true;
+    }
+
+    /** A context on a config and catalog that outlive it. */
+    Context(PrintStream out, PrintStream err, Config config, Catalog catalog) {
+        this.out = out;
+        this.err = err;
+        this.env = Map.of();
+        this.config = config;
+        this.catalog = catalog;
+        this.ownsCatalog = false;
     }
 
     /** Replaces the worker count before the catalog opens, so its pool is sized for the workers that will use it. */
@@ -87,13 +106,31 @@ public final class Context implements AutoCloseable {
         err.println("warning: " + message);
     }
 
+    /** Records and prints why the command failed. */
+    void fail(Failure failure) {
+        record(failure);
+        err.println("error: " + failure.message());
+    }
+
+    /** Records why the command failed, for a caller that printed it already. */
+    void record(Failure failure) {
+        this.failure = failure;
+    }
+
+    Failure failure() {
+        return failure;
+    }
+
+    /** Closes what this context opened; safe to call again (serve closes early, from its shutdown hook). */
     @Override
     public void close() {
-        if (catalog != null) {
+        if (catalog != null && ownsCatalog) {
             catalog.close();
+            catalog = null;
         }
         if (embedded != null) {
             embedded.close();
+            embedded = null;
         }
     }
 }

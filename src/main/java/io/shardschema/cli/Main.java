@@ -17,7 +17,7 @@ import java.util.Map;
                 DiffCommand.class, ChecksumCommand.class, LastVersionCommand.class, PreflightCommand.class, BaselineCommand.class,
                 DownCommand.class, UpCommand.class,
                 StatusCommand.class, LogCommand.class, RetryCommand.class, ApproveCommand.class, CutoverCommand.class,
-                CancelCommand.class, TrashCommand.class, ThrottleCommand.class, DemoCommand.class,
+                CancelCommand.class, TrashCommand.class, ThrottleCommand.class, ServeCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     private final Context context;
@@ -43,34 +43,44 @@ public final class Main implements Runnable {
 
     public static int execute(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
         try (Context context = new Context(out, err, env)) {
-            CommandLine cli = new CommandLine(new Main(context), new CommandLine.IFactory() {
-                @Override
-                public <K> K create(Class<K> cls) throws Exception {
-                    try {
-                        return cls.getDeclaredConstructor(Context.class).newInstance(context);
-                    } catch (NoSuchMethodException e) {
-                        return CommandLine.defaultFactory().create(cls);
-                    }
-                }
-            });
-            cli.setOut(new PrintWriter(out, true));
-            cli.setErr(new PrintWriter(err, true));
-            cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-                ShardSchemaException known = find(e);
-                if (known != null) {
-                    err.println("error: " + known.getMessage());
-                    return known.exitCode();
-                }
-                err.println("error: " + (e instanceof java.sql.SQLException
-                        ? io.shardschema.config.DataSources.rootMessage(e) : e.toString()));
-                org.slf4j.LoggerFactory.getLogger(Main.class).debug("unexpected failure", e);
-                return ShardSchemaException.ERROR;
-            });
-            return cli.execute(args);
+            return execute(args, context);
         } catch (ShardSchemaException e) {
             err.println("error: " + e.getMessage());
             return e.exitCode();
         }
+    }
+
+    /** Runs one command in {@code context}; a failure is printed on its err stream and recorded in it. */
+    static int execute(String[] args, Context context) {
+        CommandLine cli = new CommandLine(new Main(context), new CommandLine.IFactory() {
+            @Override
+            public <K> K create(Class<K> cls) throws Exception {
+                try {
+                    return cls.getDeclaredConstructor(Context.class).newInstance(context);
+                } catch (NoSuchMethodException e) {
+                    return CommandLine.defaultFactory().create(cls);
+                }
+            }
+        });
+        cli.setOut(new PrintWriter(context.out, true));
+        cli.setErr(new PrintWriter(context.err, true));
+        CommandLine.IParameterExceptionHandler usage = cli.getParameterExceptionHandler();
+        cli.setParameterExceptionHandler((e, arguments) -> {
+            context.record(new Context.Failure(e.getMessage(), ShardSchemaException.USAGE, false));
+            return usage.handleParseException(e, arguments);
+        });
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            ShardSchemaException known = find(e);
+            if (known != null) {
+                context.fail(new Context.Failure(known.getMessage(), known.exitCode(), known.notFound()));
+                return known.exitCode();
+            }
+            context.fail(new Context.Failure(e instanceof java.sql.SQLException
+                    ? io.shardschema.config.DataSources.rootMessage(e) : e.toString(), ShardSchemaException.ERROR, false));
+            org.slf4j.LoggerFactory.getLogger(Main.class).debug("unexpected failure", e);
+            return ShardSchemaException.ERROR;
+        });
+        return cli.execute(args);
     }
 
     private static ShardSchemaException find(Throwable t) {

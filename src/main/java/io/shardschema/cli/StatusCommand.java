@@ -39,8 +39,9 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     record Result(int shards, List<VersionStatus> versions, List<StalledTask> stalled,
-                  List<Catalog.FailedShard> drifted, List<Catalog.FailedShard> refused, int pinned, String throttle,
-                  boolean stopFilePresent) implements Report {
+                  List<Catalog.FailedShard> drifted, List<Catalog.FailedShard> refused, int pinned,
+                  ThrottleControl.State throttle, boolean stopFilePresent, List<Catalog.ActiveRunner> runners)
+            implements Report {
         long pendingTasks() {
             return versions.stream().mapToLong(v -> v.pending + v.running).sum();
         }
@@ -59,7 +60,9 @@ final class StatusCommand implements Callable<Integer> {
                             v.online.stream().map(OnlineCatalog.PhaseSummary::describe).toList())).append('\n');
                 }
             }
-            sb.append(shards).append(" shards; throttle: ").append(throttle);
+            sb.append(shards).append(" shards; throttle: ").append(throttle.description());
+            sb.append("; runners working: ").append(runners.isEmpty() ? "none" : String.join(", ", runners.stream()
+                    .map(r -> r.runner() + " (" + r.tasks() + " task(s))").toList()));
             if (stopFilePresent) {
                 sb.append("; stop file present: runners take no new task");
             }
@@ -123,7 +126,7 @@ final class StatusCommand implements Callable<Integer> {
             stalled.add(new StalledTask(s.id(), s.schemaName(), s.version(), s.task(), s.lastTaskHb()));
         }
         return new Result(total, out, stalled, catalog.failedBy(Run.DRIFTED, LISTED), catalog.failedBy(Run.REFUSED, LISTED),
-                catalog.pinnedShards(), ThrottleControl.read(config.throttlingFile()).description(),
-                Files.exists(config.stopFile()));
+                catalog.pinnedShards(), ThrottleControl.read(config.throttlingFile()), Files.exists(config.stopFile()),
+                catalog.activeRunners(config.stallSeconds()));
     }
 }

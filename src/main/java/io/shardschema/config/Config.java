@@ -45,6 +45,7 @@ public final class Config {
         d.put("portOverride", null);
         d.put("databaseOverride", null);
         d.put("apiToken", null);
+        d.put("apiOpenReads", "true");
         d.put("embeddedDir", System.getProperty("user.home") + "/.shardschema");
         return d;
     }
@@ -131,6 +132,9 @@ public final class Config {
         nonNegative("trashRetentionDays");
         nonNegative("guardTableRows");
         nonNegative("guardCopyRows");
+        if (!List.of("true", "false").contains(values.get("apiOpenReads").strip())) {
+            throw badValue("apiOpenReads", "true or false");
+        }
         if (values.get("portOverride") != null) {
             int port = positive("portOverride");
             if (port > 65535) {
@@ -263,6 +267,16 @@ public final class Config {
 
     public Optional<String> databaseOverride() {
         return Optional.ofNullable(values.get("databaseOverride"));
+    }
+
+    /** The token every change over HTTP must carry; none: the API accepts no change. */
+    public Optional<String> apiToken() {
+        return Optional.ofNullable(values.get("apiToken")).filter(t -> !t.isEmpty());
+    }
+
+    /** Whether HTTP reads (API GETs, /metrics) are open to anyone who can reach the port, or need the token too. */
+    public boolean apiOpenReads() {
+        return values.get("apiOpenReads").strip().equals("true");
     }
 
     public Path embeddedDir() {

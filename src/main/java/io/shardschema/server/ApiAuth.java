@@ -1,0 +1,45 @@
+package io.shardschema.server;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+
+/**
+ * The API's token check. Changes always need {@code Authorization: Bearer <apiToken>}; reads need it too unless
+ * reads are open. Without a configured token no change is accepted at all. Tokens are compared through their
+ * SHA-256 digests with {@link MessageDigest#isEqual}, in time independent of where they differ and of their length.
+ */
+final class ApiAuth {
+    private final byte[] tokenDigest;
+    private final boolean openReads;
+
+    ApiAuth(String apiToken, boolean openReads) {
+        this.tokenDigest = apiToken == null || apiToken.isEmpty() ? null : digest(apiToken);
+        this.openReads = openReads;
+    }
+
+    /** Throws the 401 or 403 the request earns, if any. */
+    void check(boolean changes, String authorization) {
+        if (!changes && openReads) {
+            return;
+        }
+        if (tokenDigest == null) {
+            throw new ApiError(403, (changes ? "changes" : "reads") + " over HTTP are disabled: no apiToken is"
+                    + " configured; set apiToken in the config file");
+        }
+        if (authorization == null || !authorization.startsWith("Bearer ")) {
+            throw new ApiError(401, "missing token: send the header Authorization: Bearer <apiToken>");
+        }
+        if (!MessageDigest.isEqual(tokenDigest, digest(authorization.substring("Bearer ".length()).strip()))) {
+            throw new ApiError(401, "wrong token");
+        }
+    }
+
+    private static byte[] digest(String token) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,249 @@
+package io.shardschema.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The HTTP server of {@code shardschema serve}: the JSON API under /api/v1, Prometheus metrics at /metrics and the
+ * web page at /. Every answer is JSON (or the page's files, or metrics text); an error is a JSON body
+ * {"error": ..., "status": ...}, never a stack trace.
+ */
+public final class ApiServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    private static final int MAX_BODY_BYTES = 1 << 20;
+    private static final int THREADS = 8;
+
+    private final HttpServer http;
+    private final ExecutorService executor;
+    private final Commands commands;
+    private final ApiAuth auth;
+    private final FleetMetrics metrics;
+
+    private ApiServer(HttpServer http, ExecutorService executor, Commands commands, ApiAuth auth, FleetMetrics metrics) {
+        this.http = http;
+        this.executor = executor;
+        this.commands = commands;
+        this.auth = auth;
+        this.metrics = metrics;
+    }
+
+    /**
+     * Starts serving on {@code bind:port} (port 0: any free port). {@code apiToken} null means no change is
+     * accepted; {@code openReads} false makes reads need the token too.
+     */
+    public static ApiServer start(String bind, int port, Commands commands, FleetMetrics metrics, String apiToken,
+                                  boolean openReads) throws IOException {
+        HttpServer http = HttpServer.create(new InetSocketAddress(bind, port), 64);
+        ExecutorService executor = Executors.newFixedThreadPool(THREADS, r -> {
+            Thread t = new Thread(r, "http");
+            t.setDaemon(true);
+            return t;
+        });
+        ApiServer server = new ApiServer(http, executor, commands, new ApiAuth(apiToken, openReads), metrics);
+        http.setExecutor(executor);
+        http.createContext(ApiRoutes.PREFIX, ex -> server.handle(ex, server::api));
+        http.createContext("/metrics", ex -> server.handle(ex, server::metrics));
+        http.createContext("/", ex -> server.handle(ex, WebAssets::serve));
+        http.start();
+        return server;
+    }
+
+    public int port() {
+        return http.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+        http.stop(0);
+        executor.shutdownNow();
+        try {
+            executor.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A response: status, content type and body. */
+    record Reply(int status, String contentType, byte[] body, Map<String, String> headers) {
+        static Reply json(int status, String json, Map<String, String> headers) {
+            return new Reply(status, "application/json; charset=utf-8", json.getBytes(StandardCharsets.UTF_8), headers);
+        }
+
+        static Reply error(ApiError e) {
+            ObjectNode body = JSON.createObjectNode().put("error", e.getMessage()).put("status", e.status);
+            Map<String, String> headers = e.status == 401 ? Map.of("WWW-Authenticate", "Bearer") : Map.of();
+            return json(e.status, body.toString(), headers);
+        }
+    }
+
+    @FunctionalInterface
+    interface Endpoint {
+        Reply answer(HttpExchange exchange) throws IOException;
+    }
+
+    private void handle(HttpExchange ex, Endpoint endpoint) throws IOException {
+        Reply reply;
+        try {
+            reply = endpoint.answer(ex);
+        } catch (ApiError e) {
+            reply = Reply.error(e);
+        } catch (RuntimeException e) {
+            log.error("{} {} failed", ex.getRequestMethod(), ex.getRequestURI().getPath(), e);
+            reply = Reply.error(new ApiError(500, "internal error; the server's log has the details"));
+        }
+        try (ex) {
+            reply.headers().forEach((k, v) -> ex.getResponseHeaders().set(k, v));
+            ex.getResponseHeaders().set("Content-Type", reply.contentType());
+            ex.getResponseHeaders().set("Cache-Control", "no-store");
+            ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
+            ex.getResponseHeaders().set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'");
+            boolean head = ex.getRequestMethod().equals("HEAD");
+            ex.sendResponseHeaders(reply.status(), head ? -1 : reply.body().length == 0 ? -1 : reply.body().length);
+            if (!head && reply.body().length > 0) {
+                ex.getResponseBody().write(reply.body());
+            }
+        }
+        log.debug("{} {} -> {}", ex.getRequestMethod(), ex.getRequestURI().getPath(), reply.status());
+    }
+
+    private Reply metrics(HttpExchange ex) {
+        if (!ex.getRequestMethod().equals("GET") && !ex.getRequestMethod().equals("HEAD")) {
+            throw new ApiError(405, "only GET is allowed here");
+        }
+        auth.check(false, ex.getRequestHeaders().getFirst("Authorization"));
+        return new Reply(200, "text/plain; version=0.0.4; charset=utf-8",
+                metrics.scrape().getBytes(StandardCharsets.UTF_8), Map.of());
+    }
+
+    private Reply api(HttpExchange ex) throws IOException {
+        String path = ex.getRequestURI().getPath();
+        String method = ex.getRequestMethod();
+        if (path.equals(ApiRoutes.PREFIX) || path.equals(ApiRoutes.PREFIX + "/")) {
+            return index();
+        }
+        List<String> allowed = new ArrayList<>();
+        for (ApiRoutes.Route route : ApiRoutes.ROUTES) {
+            List<String> ids = route.match(path);
+            if (ids == null) {
+                continue;
+            }
+            if (!route.method().equals(method)) {
+                allowed.add(route.method());
+                continue;
+            }
+            auth.check(route.changes(), ex.getRequestHeaders().getFirst("Authorization"));
+            Fields query = Fields.query(query(ex.getRequestURI().getRawQuery()));
+            Fields body = Fields.body(body(ex));
+            Args args = route.handler().command(new ApiRoutes.Request(ids, query, body));
+            query.rejectUnknown();
+            body.rejectUnknown();
+            return reply(route, commands.run(args.json()));
+        }
+        if (!allowed.isEmpty()) {
+            throw new ApiError(405, method + " is not allowed on " + path + "; allowed: " + String.join(", ", allowed));
+        }
+        throw new ApiError(404, "no endpoint " + method + " " + path + "; GET " + ApiRoutes.PREFIX + "/ lists them");
+    }
+
+    /** The command's outcome as HTTP: its JSON document, or its error with the status that fits the exit code. */
+    private static Reply reply(ApiRoutes.Route route, Commands.Outcome outcome) {
+        Map<String, String> headers = Map.of("X-ShardSchema-Exit-Code", String.valueOf(outcome.exitCode()));
+        if (outcome.error() != null) {
+            int status = outcome.notFound() ? 404 : switch (outcome.exitCode()) {
+                case 2 -> 400;
+                case 4 -> 409;
+                default -> 500;
+            };
+            ObjectNode body = JSON.createObjectNode().put("error", outcome.error()).put("status", status)
+                    .put("exitCode", outcome.exitCode());
+            return Reply.json(status, body.toString(), headers);
+        }
+        String json = outcome.stdout().isBlank() ? "{}" : outcome.stdout();
+        return Reply.json(route.created() && outcome.exitCode() == 0 ? 201 : 200, json, headers);
+    }
+
+    private static Reply index() {
+        List<Map<String, Object>> routes = new ArrayList<>();
+        for (ApiRoutes.Route r : ApiRoutes.ROUTES) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("method", r.method());
+            m.put("path", ApiRoutes.PREFIX + r.path());
+            m.put("needsToken", r.changes());
+            m.put("description", r.description());
+            routes.add(m);
+        }
+        try {
+            return Reply.json(200, JSON.writeValueAsString(Map.of("endpoints", routes)), Map.of());
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Map<String, String> query(String raw) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (raw == null || raw.isEmpty()) {
+            return out;
+        }
+        for (String pair : raw.split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String name;
+            String value;
+            try {
+                name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+                value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                throw ApiError.badRequest("malformed query string");
+            }
+            if (out.putIfAbsent(name, value) != null) {
+                throw ApiError.badRequest("parameter '" + name + "' is given twice");
+            }
+        }
+        return out;
+    }
+
+    /** The JSON body, or null when there is none. The parser's message is not echoed: it quotes the input. */
+    private static JsonNode body(HttpExchange ex) throws IOException {
+        byte[] bytes;
+        try (InputStream in = ex.getRequestBody()) {
+            bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+        }
+        if (bytes.length > MAX_BODY_BYTES) {
+            throw new ApiError(413, "the request body is larger than " + MAX_BODY_BYTES + " bytes");
+        }
+        if (new String(bytes, StandardCharsets.UTF_8).isBlank()) {
+            return null;
+        }
+        try {
+            return JSON.readTree(bytes);
+        } catch (JsonProcessingException e) {
+            var where = e.getLocation();
+            throw ApiError.badRequest("malformed JSON body" + (where == null ? ""
+                    : " at line " + where.getLineNr() + ", column " + where.getColumnNr()));
+        }
+    }
+}
