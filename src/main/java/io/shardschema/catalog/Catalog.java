@@ -1076,21 +1076,47 @@ public final class Catalog implements AutoCloseable {
         return sql(c -> queryInt(c, "SELECT COUNT(*) FROM shards WHERE targetVersion IS NOT NULL"));
     }
 
-    /** A runner that holds tasks with a fresh heartbeat: its name (the lease token before '#') and how many. */
-    public record ActiveRunner(String runner, int tasks) {
+    /** A runner that was seen within the stall timeout: its name, pool size, since when, and the tasks it holds. */
+    public record ActiveRunner(String runner, int workers, Instant startedAt, Instant lastSeen, int tasks) {
     }
 
-    /** The runners working tasks now (heartbeat younger than the stall timeout), most tasks first. */
+    /** Records that a runner is alive (it calls this when it starts and on every heartbeat). */
+    public void runnerAlive(String name, int workers) {
+        sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO runners (name, workers) VALUES (?, ?)"
+                    + " ON DUPLICATE KEY UPDATE lastSeen = CURRENT_TIMESTAMP(3), workers = VALUES(workers)")) {
+                ps.setString(1, name);
+                ps.setInt(2, workers);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** Removes a runner that ended, and runners that died without saying so more than a day ago. */
+    public void runnerGone(String name) {
+        sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "DELETE FROM runners WHERE name = ? OR lastSeen < NOW(3) - INTERVAL 1 DAY")) {
+                ps.setString(1, name);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** The runners seen within {@code stallSeconds}, with the tasks each holds, most tasks first. */
     public List<ActiveRunner> activeRunners(int stallSeconds) {
         return sql(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT SUBSTRING_INDEX(task, '#', 1) AS runner, COUNT(*)"
-                    + " FROM shards WHERE state = 'running' AND task IS NOT NULL AND lastTaskHb >= NOW() - INTERVAL ? SECOND"
-                    + " GROUP BY runner ORDER BY COUNT(*) DESC, runner")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT r.name, r.workers, r.startedAt, r.lastSeen,"
+                    + " (SELECT COUNT(*) FROM shards s WHERE s.state = 'running' AND SUBSTRING_INDEX(s.task, '#', 1) = r.name)"
+                    + " AS tasks FROM runners r WHERE r.lastSeen >= NOW(3) - INTERVAL ? SECOND ORDER BY tasks DESC, r.name")) {
                 ps.setInt(1, stallSeconds);
                 try (ResultSet rs = ps.executeQuery()) {
                     List<ActiveRunner> out = new ArrayList<>();
                     while (rs.next()) {
-                        out.add(new ActiveRunner(rs.getString(1), rs.getInt(2)));
+                        out.add(new ActiveRunner(rs.getString(1), rs.getInt(2), instant(rs.getTimestamp(3)),
+                                instant(rs.getTimestamp(4)), rs.getInt(5)));
                     }
                     return out;
                 }

@@ -48,7 +48,8 @@ public final class CatalogLayout {
             new LayoutStep(5, "expected schemas, rollbacks and guard overrides of versions; resulting fingerprints"
                     + " and directions of runs; shard version targets", CatalogLayout::schemaChecks),
             new LayoutStep(6, "table replicas: replica DSNs of shards", CatalogLayout::replicas),
-            new LayoutStep(7, "index of runs by end time, for metrics", CatalogLayout::runsByEndTime));
+            new LayoutStep(7, "table runners (who is running, seen when); index of runs by end time, for metrics",
+                    CatalogLayout::runnersAndRunEnds));
 
     /** Creates the catalog database if needed and upgrades it to the current layout. Safe to run concurrently. */
     public static InitReport initialize(Dsn catalogDsn) {
@@ -267,7 +268,16 @@ public final class CatalogLayout {
         }
     }
 
-    private static void runsByEndTime(Connection c) throws SQLException {
+    private static void runnersAndRunEnds(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS `runners` ("
+                    + " `name` varchar(100) NOT NULL,"
+                    + " `workers` int NOT NULL,"
+                    + " `startedAt` timestamp(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),"
+                    + " `lastSeen` timestamp(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),"
+                    + " PRIMARY KEY (`name`)"
+                    + ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
+        }
         addIndex(c, "log", "idx_finished", "(`finishedAt`)");
     }
 

@@ -61,8 +61,8 @@ final class StatusCommand implements Callable<Integer> {
                 }
             }
             sb.append(shards).append(" shards; throttle: ").append(throttle.description());
-            sb.append("; runners working: ").append(runners.isEmpty() ? "none" : String.join(", ", runners.stream()
-                    .map(r -> r.runner() + " (" + r.tasks() + " task(s))").toList()));
+            sb.append("; runners: ").append(runners.isEmpty() ? "none" : String.join(", ", runners.stream()
+                    .map(r -> r.runner() + " (" + r.tasks() + " of " + r.workers() + " workers busy)").toList()));
             if (stopFilePresent) {
                 sb.append("; stop file present: runners take no new task");
             }

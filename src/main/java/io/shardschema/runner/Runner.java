@@ -125,6 +125,7 @@ public final class Runner {
             heartbeats.scheduleAtFixedRate(this::heartbeat, config.heartbeatSeconds(), config.heartbeatSeconds(),
                     TimeUnit.SECONDS);
             prepareLogDir();
+            announce();
             log.info("runner {} started: {} workers, at most {} per server", name, workers, config.perServerConcurrency());
             long catalogDownSince = 0;
             while (true) {
@@ -177,6 +178,11 @@ public final class Runner {
             awaitQuietly(pool);
             heartbeats.shutdownNow();
             pauseOnlineChanges(false);
+            try {
+                catalog.runnerGone(name);
+            } catch (RuntimeException e) {
+                log.warn("could not remove runner {} from the catalog's runners: {}", name, e.getMessage());
+            }
         }
         Summary s = new Summary(name, count(TaskWorker.Outcome.APPLIED), count(TaskWorker.Outcome.ALREADY_APPLIED),
                 count(TaskWorker.Outcome.RETRY_LATER), count(TaskWorker.Outcome.FAILED), count(TaskWorker.Outcome.REFUSED),
@@ -330,7 +336,17 @@ public final class Runner {
         }
     }
 
+    /** Tells the catalog this runner is alive, for `status` and the dashboard; a failure only costs that. */
+    private void announce() {
+        try {
+            catalog.runnerAlive(name, workers);
+        } catch (RuntimeException e) {
+            log.warn("could not record runner {} in the catalog: {}", name, e.getMessage());
+        }
+    }
+
     private void heartbeat() {
+        announce();
         for (Lease lease : inFlight.values()) {
             try {
                 if (!catalog.heartbeat(lease)) {
