@@ -6,6 +6,7 @@
 #   bench/run.sh 1000            # one quick size
 #   bench/run.sh --warmup 0 500  # no warm-up round; --keep leaves the schemas in place
 #   bench/run.sh online [--rows N] [--rounds R]   # the online (pt-osc) benchmark instead
+#   bench/run.sh dashboard [SHARDS]               # serve's endpoints at 10000 (or SHARDS) shards against 100
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,9 @@ if [ "${1:-}" = online ]; then
     shift
     main=io.shardschema.bench.OnlineBenchmark
     scripts/install-tool pt-online-schema-change percona-toolkit
+elif [ "${1:-}" = dashboard ]; then
+    shift
+    main=io.shardschema.bench.DashboardBenchmark
 else
     [ $# -gt 0 ] || set -- 1000 10000
 fi
