@@ -1006,7 +1006,7 @@ public final class Catalog implements AutoCloseable {
     public List<StateCount> stateCounts() {
         return sql(c -> {
             try (Statement s = c.createStatement();
-                 ResultSet rs = s.executeQuery("SELECT version, state, COUNT(*) FROM shards GROUP BY version, state")) {
+                 ResultSet rs = s.executeQuery("SELECT version, state, COUNT(*) FROM shards GROUP BY version, state ORDER BY version, state")) {
                 List<StateCount> out = new ArrayList<>();
                 while (rs.next()) {
                     out.add(new StateCount(rs.getInt(1), rs.getString(2), rs.getInt(3)));

@@ -40,8 +40,8 @@ final class StatusCommand implements Callable<Integer> {
 
     record Result(int shards, List<VersionStatus> versions, List<StalledTask> stalled,
                   List<Catalog.FailedShard> drifted, List<Catalog.FailedShard> refused, int pinned,
-                  ThrottleControl.State throttle, boolean stopFilePresent, List<Catalog.ActiveRunner> runners)
-            implements Report {
+                  ThrottleControl.State throttle, boolean stopFilePresent, List<Catalog.ActiveRunner> runners,
+                  List<Catalog.StateCount> matrix) implements Report {
         long pendingTasks() {
             return versions.stream().mapToLong(v -> v.pending + v.running).sum();
         }
@@ -70,6 +70,8 @@ final class StatusCommand implements Callable<Integer> {
                 sb.append(String.format("%n%d shard(s) pinned by `down` (or `up --to`): they stay below the latest"
                         + " version until `up`", pinned));
             }
+            sb.append(String.format("%nshards by version and state: ")).append(String.join("; ", matrix.stream()
+                    .map(m -> "version " + m.version() + " " + m.state() + " " + m.shards()).toList()));
             list(sb, "drifted (the table differs from the expected result; `log` has the diff)", drifted);
             list(sb, "refused by the guard (the change would block writes on a big table)", refused);
             for (StalledTask s : stalled) {
@@ -127,6 +129,6 @@ final class StatusCommand implements Callable<Integer> {
         }
         return new Result(total, out, stalled, catalog.failedBy(Run.DRIFTED, LISTED), catalog.failedBy(Run.REFUSED, LISTED),
                 catalog.pinnedShards(), ThrottleControl.read(config.throttlingFile()), Files.exists(config.stopFile()),
-                catalog.activeRunners(config.stallSeconds()));
+                catalog.activeRunners(config.stallSeconds()), counts);
     }
 }

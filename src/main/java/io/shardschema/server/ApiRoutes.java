@@ -25,8 +25,12 @@ final class ApiRoutes {
         Args command(Request request);
     }
 
-    /** One endpoint; {@code changes}: it needs the token; {@code created}: success answers 201. */
-    record Route(String method, String path, boolean changes, boolean created, String description, Handler handler) {
+    /**
+     * One endpoint; {@code changes}: it needs the token; {@code created}: success answers 201; {@code member}: the
+     * answer is this member of the command's JSON document (null: all of it).
+     */
+    record Route(String method, String path, boolean changes, boolean created, String member, String description,
+                 Handler handler) {
         Pattern pattern() {
             return Pattern.compile(Pattern.quote(PREFIX) + path.replace("{id}", "(\\d{1,18})")
                     .replace("{version}", "(\\d{1,9})"));
@@ -46,6 +50,8 @@ final class ApiRoutes {
 
     static final List<Route> ROUTES = List.of(
             read("/status", "per version: shards done / running / waiting / pending / failed / blocked; throttle; runners",
+                    r -> Args.of("status")),
+            new Route("GET", "/matrix", false, false, "matrix", "shards by version and state: [{version, state, shards}]",
                     r -> Args.of("status")),
             read("/shards", "shards, lowest id first: ?state=ready|running|waiting|failed&offset=N&limit=N (default 1000)",
                     r -> Args.of("shard", "list").option("state", r.query().text("state"))
@@ -118,11 +124,11 @@ final class ApiRoutes {
     }
 
     private static Route read(String path, String description, Handler handler) {
-        return new Route("GET", path, false, false, description, handler);
+        return new Route("GET", path, false, false, null, description, handler);
     }
 
     private static Route change(String method, String path, boolean created, String description, Handler handler) {
-        return new Route(method, path, true, created, description, handler);
+        return new Route(method, path, true, created, null, description, handler);
     }
 
     private static Long limitOf(Fields query, long byDefault) {

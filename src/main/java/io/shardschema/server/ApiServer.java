@@ -184,6 +184,13 @@ public final class ApiServer implements AutoCloseable {
             return Reply.json(status, body.toString(), headers);
         }
         String json = outcome.stdout().isBlank() ? "{}" : outcome.stdout();
+        if (route.member() != null) {
+            try {
+                json = JSON.readTree(json).path(route.member()).toString();
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("the command printed no JSON", e);
+            }
+        }
         return Reply.json(route.created() && outcome.exitCode() == 0 ? 201 : 200, json, headers);
     }
 
