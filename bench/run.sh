@@ -7,6 +7,7 @@
 #   bench/run.sh --warmup 0 500  # no warm-up round; --keep leaves the schemas in place
 #   bench/run.sh online [--rows N] [--rounds R]   # the online (pt-osc) benchmark instead
 #   bench/run.sh dashboard [SHARDS]               # serve's endpoints at 10000 (or SHARDS) shards against 100
+#   bench/run.sh validate [SHARDS]                # schema validate over 1000 (or SHARDS) shards against a script
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,9 @@ if [ "${1:-}" = online ]; then
 elif [ "${1:-}" = dashboard ]; then
     shift
     main=io.shardschema.bench.DashboardBenchmark
+elif [ "${1:-}" = validate ]; then
+    shift
+    main=io.shardschema.bench.ValidateBenchmark
 else
     [ $# -gt 0 ] || set -- 1000 10000
 fi

@@ -87,38 +87,29 @@ final class Fields {
 
     /** A list of strings (a JSON array). */
     List<String> texts(String name) {
-        JsonNode v = get(name);
-        List<String> out = new ArrayList<>();
-        if (v == null) {
-            return out;
-        }
-        if (!v.isArray()) {
-            throw ApiError.badRequest(what + " '" + name + "' must be an array of strings");
-        }
-        for (JsonNode e : v) {
-            if (!e.isTextual()) {
-                throw ApiError.badRequest(what + " '" + name + "' must be an array of strings");
-            }
-            out.add(e.asText());
-        }
-        return out;
+        return list(name, JsonNode::isTextual, JsonNode::asText, "strings");
     }
 
     /** A list of whole numbers (a JSON array). */
     List<Long> numbers(String name) {
+        return list(name, e -> e.isIntegralNumber() && e.canConvertToLong(), JsonNode::asLong, "whole numbers");
+    }
+
+    private <T> List<T> list(String name, java.util.function.Predicate<JsonNode> fits,
+                             java.util.function.Function<JsonNode, T> value, String kind) {
         JsonNode v = get(name);
-        List<Long> out = new ArrayList<>();
+        List<T> out = new ArrayList<>();
         if (v == null) {
             return out;
         }
         if (!v.isArray()) {
-            throw ApiError.badRequest(what + " '" + name + "' must be an array of whole numbers");
+            throw ApiError.badRequest(what + " '" + name + "' must be an array of " + kind);
         }
         for (JsonNode e : v) {
-            if (!e.isIntegralNumber() || !e.canConvertToLong()) {
-                throw ApiError.badRequest(what + " '" + name + "' must be an array of whole numbers");
+            if (!fits.test(e)) {
+                throw ApiError.badRequest(what + " '" + name + "' must be an array of " + kind);
             }
-            out.add(e.asLong());
+            out.add(value.apply(e));
         }
         return out;
     }
