@@ -64,6 +64,13 @@ final class ApiRoutes {
                             .option("limit", r.query().number("limit"))),
             read("/shards/{id}/schema", "a shard's normalised schema and fingerprint: ?table=T",
                     r -> Args.of("schema", "get").option("shard", r.id(0)).option("table", r.query().text("table"))),
+            read("/shards/{id}/diff", "unified diff to another shard (?with=ID) or to the expected schema (?version=V)",
+                    r -> Args.of("diff").option("shard", r.id(0)).option("shard", r.query().number("with"))
+                            .option("version", r.query().number("version"))),
+            read("/shards/{id}/checksum", "schema fingerprint and CHECKSUM TABLE of each table (reads every row): ?table=T",
+                    r -> Args.of("checksum").option("shard", r.id(0)).option("table", r.query().text("table"))),
+            read("/shards/{id}/replicas", "the shard's schema on its primary against each of its replicas",
+                    r -> Args.of("schema", "validate-shard").word(r.id(0))),
             read("/versions", "the versions and the statements they run", r -> Args.of("version", "list")),
             read("/runs", "the runs, newest first: ?shard=ID&version=V&limit=N (default 200)",
                     r -> Args.of("log").option("shard", r.query().number("shard"))
@@ -73,6 +80,7 @@ final class ApiRoutes {
                             .option("parallel", r.query().number("parallel"))),
             read("/trash", "tables waiting in the pending-drops databases", r -> Args.of("trash", "list")),
 
+            change("POST", "/init", false, "create or upgrade the catalog (idempotent)", r -> Args.of("init")),
             change("POST", "/versions", true, "register the next version: {table, command, type, rollback,"
                             + " validateQuery, expect, force, shard, noPreflight, options, autoApprove, autoCutover, finalInsert}",
                     r -> Args.of("version", "add").option("table", r.body().requiredText("table"))

@@ -47,7 +47,7 @@ class CommandsTest {
     void everyCommandExplainsItselfAndUsageErrorsExitTwo() {
         for (String[] cmd : new String[][]{{"init"}, {"shard", "add"}, {"shard", "discover"}, {"shard", "list"},
                 {"shard", "remove"}, {"version", "add"}, {"version", "list"}, {"run"}, {"status"}, {"log"}, {"retry"},
-                {"throttle"}, {"demo"}}) {
+                {"throttle"}, {"serve"}, {"demo"}}) {
             String[] args = java.util.Arrays.copyOf(cmd, cmd.length + 1);
             args[cmd.length] = "--help";
             Cli.Result help = Cli.run(null, args);
@@ -57,6 +57,8 @@ class CommandsTest {
         assertThat(Cli.run(null, "frobnicate").exit()).isEqualTo(2);
         assertThat(Cli.run(null, "run", "--workers", "x").exit()).isEqualTo(2);
         assertThat(Cli.run(null, "throttle", "sideways").exit()).isEqualTo(2);
+        assertThat(Cli.run(null, "serve", "--port", "70000").exit()).isEqualTo(2);
+        assertThat(Cli.run(null, "serve", "--workers", "2").err()).contains("--workers goes with --run");
     }
 
     @Test
