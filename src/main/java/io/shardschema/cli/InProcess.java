@@ -29,7 +29,7 @@ final class InProcess implements Commands {
         try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
              PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
              Context context = new Context(o, e, config, catalog)) {
-            int exit = Main.execute(args.toArray(String[]::new), context);
+            int exit = Main.execute(args.toArray(String[]::new), context, true);
             Context.Failure failure = context.failure();
             // A failure the command did not record (none known today) still answers with what it printed.
             String error = failure != null ? failure.message()

@@ -52,6 +52,14 @@ public final class Main implements Runnable {
 
     /** Runs one command in {@code context}; a failure is printed on its err stream and recorded in it. */
     static int execute(String[] args, Context context) {
+        return execute(args, context, false);
+    }
+
+    /**
+     * As {@link #execute(String[], Context)}; {@code attachedValues}: every option value comes attached
+     * ({@code --name=value}, as the API writes them), so a value that looks like an option ("--force") is a value.
+     */
+    static int execute(String[] args, Context context, boolean attachedValues) {
         CommandLine cli = new CommandLine(new Main(context), new CommandLine.IFactory() {
             @Override
             public <K> K create(Class<K> cls) throws Exception {
@@ -62,6 +70,7 @@ public final class Main implements Runnable {
                 }
             }
         });
+        cli.setAllowOptionsAsOptionParameters(attachedValues);
         cli.setOut(new PrintWriter(context.out, true));
         cli.setErr(new PrintWriter(context.err, true));
         CommandLine.IParameterExceptionHandler usage = cli.getParameterExceptionHandler();

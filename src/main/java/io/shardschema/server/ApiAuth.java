@@ -27,10 +27,11 @@ final class ApiAuth {
             throw new ApiError(403, (changes ? "changes" : "reads") + " over HTTP are disabled: no apiToken is"
                     + " configured; set apiToken in the config file");
         }
-        if (authorization == null || !authorization.startsWith("Bearer ")) {
+        // The scheme's name is case-insensitive (RFC 9110); the token is not.
+        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
             throw new ApiError(401, "missing token: send the header Authorization: Bearer <apiToken>");
         }
-        if (!MessageDigest.isEqual(tokenDigest, digest(authorization.substring("Bearer ".length()).strip()))) {
+        if (!MessageDigest.isEqual(tokenDigest, digest(authorization.substring(7).strip()))) {
             throw new ApiError(401, "wrong token");
         }
     }

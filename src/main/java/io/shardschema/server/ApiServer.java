@@ -133,6 +133,7 @@ public final class ApiServer implements AutoCloseable {
 
     private Reply metrics(HttpExchange ex) {
         if (!ex.getRequestMethod().equals("GET") && !ex.getRequestMethod().equals("HEAD")) {
+            ex.getResponseHeaders().set("Allow", "GET, HEAD");
             throw new ApiError(405, "only GET is allowed here");
         }
         auth.check(false, ex.getRequestHeaders().getFirst("Authorization"));
@@ -165,6 +166,7 @@ public final class ApiServer implements AutoCloseable {
             return reply(route, commands.run(args.json()));
         }
         if (!allowed.isEmpty()) {
+            ex.getResponseHeaders().set("Allow", String.join(", ", allowed));
             throw new ApiError(405, method + " is not allowed on " + path + "; allowed: " + String.join(", ", allowed));
         }
         throw new ApiError(404, "no endpoint " + method + " " + path + "; GET " + ApiRoutes.PREFIX + "/ lists them");
@@ -174,10 +176,11 @@ public final class ApiServer implements AutoCloseable {
     private static Reply reply(ApiRoutes.Route route, Commands.Outcome outcome) {
         Map<String, String> headers = Map.of("X-ShardSchema-Exit-Code", String.valueOf(outcome.exitCode()));
         if (outcome.error() != null) {
+            // Exit 1 is a database the command needed that failed (unreachable, access denied): a bad gateway.
             int status = outcome.notFound() ? 404 : switch (outcome.exitCode()) {
                 case 2 -> 400;
                 case 4 -> 409;
-                default -> 500;
+                default -> 502;
             };
             ObjectNode body = JSON.createObjectNode().put("error", outcome.error()).put("status", status)
                     .put("exitCode", outcome.exitCode());

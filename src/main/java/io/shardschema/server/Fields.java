@@ -19,10 +19,13 @@ final class Fields {
     private final JsonNode node;
     private final String what;
     private final Set<String> known = new HashSet<>();
+    /** Query parameters are all text; a body's numbers must be JSON numbers. */
+    private final boolean queryString;
 
-    private Fields(JsonNode node, String what) {
+    private Fields(JsonNode node, String what, boolean queryString) {
         this.node = node;
         this.what = what;
+        this.queryString = queryString;
     }
 
     /** A request body: a JSON object, or nothing (an empty body has no fields). */
@@ -30,14 +33,14 @@ final class Fields {
         if (body != null && !body.isObject()) {
             throw ApiError.badRequest("the request body must be a JSON object");
         }
-        return new Fields(body == null ? JsonNodeFactory.instance.objectNode() : body, "field");
+        return new Fields(body == null ? JsonNodeFactory.instance.objectNode() : body, "field", false);
     }
 
     /** Query parameters: each a single string. */
     static Fields query(Map<String, String> params) {
         var node = JsonNodeFactory.instance.objectNode();
         params.forEach(node::put);
-        return new Fields(node, "parameter");
+        return new Fields(node, "parameter", true);
     }
 
     String text(String name) {
@@ -59,7 +62,7 @@ final class Fields {
         return v;
     }
 
-    /** A whole number, given as a JSON number or (in a query string) as digits. */
+    /** A whole number: a JSON number in a body, digits in a query string. */
     Long number(String name) {
         JsonNode v = get(name);
         if (v == null) {
@@ -68,7 +71,7 @@ final class Fields {
         if (v.isIntegralNumber() && v.canConvertToLong()) {
             return v.asLong();
         }
-        if (v.isTextual() && v.asText().matches("-?\\d{1,18}")) {
+        if (queryString && v.isTextual() && v.asText().matches("-?\\d{1,18}")) {
             return Long.parseLong(v.asText());
         }
         throw ApiError.badRequest(what + " '" + name + "' must be a whole number");
