@@ -251,7 +251,11 @@ class OnlineLifecycleTest {
                             }
                         }
                     } catch (SQLException e) {
-                        errors.add(e.getMessage());
+                        // A deadlock with pt-osc's chunk copy rolls the one statement back (the expected rows are
+                        // only changed after a success), as an application would see it and retry; not an error.
+                        if (e.getErrorCode() != 1213) {
+                            errors.add(e.getMessage());
+                        }
                     }
                     Thread.sleep(2);
                 }
