@@ -86,8 +86,9 @@ function shardLink(id, label) {
 
 function showThrottle(status) {
   const t = document.getElementById('throttle');
-  t.textContent = 'throttle: ' + status.throttle.description + (status.stopFilePresent ? '; stop file present' : '');
-  t.className = 'badge' + (status.throttle.paused ? ' paused' : status.throttle.workerLimit !== null ? ' limited' : '');
+  const throttle = status.throttleState;
+  t.textContent = 'throttle: ' + throttle.description + (status.stopFilePresent ? '; stop file present' : '');
+  t.className = 'badge' + (throttle.paused ? ' paused' : throttle.workerLimit !== null ? ' limited' : '');
 }
 
 async function fleetView() {
@@ -247,6 +248,8 @@ async function render() {
 
 document.getElementById('pause').addEventListener('click', () => act('pause', 'POST', '/throttle', {action: 'pause'}));
 document.getElementById('resume').addEventListener('click', () => act('resume', 'POST', '/throttle', {action: 'resume'}));
+document.getElementById('limit').addEventListener('click', () => act('limit workers', 'POST', '/throttle',
+    {action: 'workers', workers: parseInt(document.getElementById('workers').value, 10) || 0}));
 window.addEventListener('hashchange', () => {
   document.getElementById('message').hidden = true;
   render();

@@ -216,7 +216,7 @@ public final class Catalog implements AutoCloseable {
             int total = state == null ? queryInt(c, "SELECT COUNT(*) FROM shards s")
                     : queryInt(c, "SELECT COUNT(*) FROM shards s" + where, state);
             try (PreparedStatement ps = c.prepareStatement("SELECT " + SHARD_COLUMNS + ", (SELECT l.state FROM log l"
-                    + " WHERE l.shardId = s.shardId ORDER BY l.startedAt DESC, l.version DESC, l.run DESC LIMIT 1)"
+                    + " WHERE l.shardId = s.shardId ORDER BY l.version DESC, l.run DESC LIMIT 1)"
                     + " AS lastRunState FROM shards s" + where + " ORDER BY s.shardId LIMIT ? OFFSET ?")) {
                 int i = 1;
                 if (state != null) {
@@ -935,7 +935,7 @@ public final class Catalog implements AutoCloseable {
 
     private static void updateRun(Connection c, Lease lease, int run, RunEnding ending) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE log SET state = ?, message = ?, output = ?, err = ?,"
-                + " fingerprint = ?, finishedAt = NOW(3) WHERE shardId = ? AND version = ? AND run = ?")) {
+                + " fingerprint = ?, finishedAt = COALESCE(finishedAt, NOW(3)) WHERE shardId = ? AND version = ? AND run = ?")) {
             ps.setString(1, ending.state());
             ps.setString(2, ending.message());
             ps.setString(3, ending.output());
@@ -1108,32 +1108,45 @@ public final class Catalog implements AutoCloseable {
     /** The runners seen within {@code stallSeconds}, with the tasks each holds, most tasks first. */
     public List<ActiveRunner> activeRunners(int stallSeconds) {
         return sql(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT r.name, r.workers, r.startedAt, r.lastSeen,"
-                    + " (SELECT COUNT(*) FROM shards s WHERE s.state = 'running' AND SUBSTRING_INDEX(s.task, '#', 1) = r.name)"
-                    + " AS tasks FROM runners r WHERE r.lastSeen >= NOW(3) - INTERVAL ? SECOND ORDER BY tasks DESC, r.name")) {
+            // Counted apart and joined here: comparing runners.name with shards.task in SQL would depend on the two
+            // columns having one collation, which an upgraded catalog need not have.
+            Map<String, Integer> tasks = new HashMap<>();
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT SUBSTRING_INDEX(task, '#', 1),"
+                    + " COUNT(*) FROM shards WHERE state = 'running' AND task IS NOT NULL GROUP BY 1")) {
+                while (rs.next()) {
+                    tasks.put(rs.getString(1), rs.getInt(2));
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT name, workers, startedAt, lastSeen FROM runners"
+                    + " WHERE lastSeen >= NOW(3) - INTERVAL ? SECOND")) {
                 ps.setInt(1, stallSeconds);
                 try (ResultSet rs = ps.executeQuery()) {
                     List<ActiveRunner> out = new ArrayList<>();
                     while (rs.next()) {
                         out.add(new ActiveRunner(rs.getString(1), rs.getInt(2), instant(rs.getTimestamp(3)),
-                                instant(rs.getTimestamp(4)), rs.getInt(5)));
+                                instant(rs.getTimestamp(4)), tasks.getOrDefault(rs.getString(1), 0)));
                     }
+                    out.sort(java.util.Comparator.comparingInt(ActiveRunner::tasks).reversed()
+                            .thenComparing(ActiveRunner::runner));
                     return out;
                 }
             }
         });
     }
 
-    /** Tasks being worked now, per server (host:port). */
-    public Map<String, Integer> runningPerServer() {
+    /** Tasks being worked now (heartbeat younger than {@code stallSeconds}), per server (host:port). */
+    public Map<String, Integer> runningPerServer(int stallSeconds) {
         return sql(c -> {
-            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
-                    "SELECT serverKey, COUNT(*) FROM shards WHERE state = 'running' GROUP BY serverKey ORDER BY serverKey")) {
-                Map<String, Integer> out = new LinkedHashMap<>();
-                while (rs.next()) {
-                    out.put(rs.getString(1), rs.getInt(2));
+            try (PreparedStatement ps = c.prepareStatement("SELECT serverKey, COUNT(*) FROM shards WHERE state = 'running'"
+                    + " AND lastTaskHb >= NOW() - INTERVAL ? SECOND GROUP BY serverKey ORDER BY serverKey")) {
+                ps.setInt(1, stallSeconds);
+                try (ResultSet rs = ps.executeQuery()) {
+                    Map<String, Integer> out = new LinkedHashMap<>();
+                    while (rs.next()) {
+                        out.put(rs.getString(1), rs.getInt(2));
+                    }
+                    return out;
                 }
-                return out;
             }
         });
     }
@@ -1143,17 +1156,27 @@ public final class Catalog implements AutoCloseable {
                               Instant finishedAt) {
     }
 
+    /** The catalog server's clock, the one {@code finishedAt} is written by. */
+    public Instant now() {
+        return sql(c -> {
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT NOW(3)")) {
+                rs.next();
+                return instant(rs.getTimestamp(1));
+            }
+        });
+    }
+
     /**
-     * Up to {@code limit} runs that ended at or after {@code since}, in the order they ended. Runs of the last two
-     * seconds are left for the next call: one ending now may commit after a later one that is already visible.
+     * The runs that ended at or after {@code since} and within the last {@code windowSeconds} (by the catalog's
+     * clock), in the order they ended.
      */
-    public List<FinishedRun> finishedRuns(Instant since, int limit) {
+    public List<FinishedRun> finishedRuns(Instant since, int windowSeconds) {
         return sql(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT shardId, version, run, down, state,"
                     + " TIMESTAMPDIFF(MICROSECOND, COALESCE(startedAt, finishedAt), finishedAt) DIV 1000, finishedAt"
-                    + " FROM log WHERE finishedAt >= ? AND finishedAt < NOW(3) - INTERVAL 2 SECOND ORDER BY finishedAt, shardId, version, run LIMIT ?")) {
+                    + " FROM log WHERE finishedAt >= GREATEST(?, NOW(3) - INTERVAL ? SECOND) ORDER BY finishedAt")) {
                 ps.setTimestamp(1, Timestamp.from(since));
-                ps.setInt(2, limit);
+                ps.setInt(2, windowSeconds);
                 try (ResultSet rs = ps.executeQuery()) {
                     List<FinishedRun> out = new ArrayList<>();
                     while (rs.next()) {

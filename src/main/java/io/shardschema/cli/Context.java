@@ -32,8 +32,11 @@ public final class Context implements AutoCloseable {
     /** Why the command failed, when it did: for callers that run commands in-process. */
     private Failure failure;
 
-    /** A command's failure: the message printed after "error: ", its exit code, and whether it named nothing known. */
-    record Failure(String message, int exitCode, boolean notFound) {
+    /**
+     * A command's failure: the message printed after "error: ", its exit code, whether it named nothing known, and
+     * whether it was a bug of ours (an unexpected exception) rather than the user's input or a database's error.
+     */
+    record Failure(String message, int exitCode, boolean notFound, boolean internal) {
     }
 
     Context(PrintStream out, PrintStream err, Map<String, String> env) {

@@ -34,7 +34,8 @@ final class InProcess implements Commands {
             // A failure the command did not record (none known today) still answers with what it printed.
             String error = failure != null ? failure.message()
                     : exit != 0 && out.size() == 0 ? err.toString(StandardCharsets.UTF_8).strip() : null;
-            return new Outcome(exit, out.toString(StandardCharsets.UTF_8), error, failure != null && failure.notFound());
+            return new Outcome(exit, out.toString(StandardCharsets.UTF_8), error, failure != null && failure.notFound(),
+                    failure != null && failure.internal());
         }
     }
 }

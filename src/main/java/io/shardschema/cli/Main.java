@@ -56,8 +56,9 @@ public final class Main implements Runnable {
     }
 
     /**
-     * As {@link #execute(String[], Context)}; {@code attachedValues}: every option value comes attached
-     * ({@code --name=value}, as the API writes them), so a value that looks like an option ("--force") is a value.
+     * As {@link #execute(String[], Context)}; {@code attachedValues}: the caller is the HTTP API, whose option
+     * values all come attached ({@code --name=value}), so a value that looks like an option ("--force") is a
+     * value; and a bug's stack trace goes to the log, since nobody reads the command's stderr there.
      */
     static int execute(String[] args, Context context, boolean attachedValues) {
         CommandLine cli = new CommandLine(new Main(context), new CommandLine.IFactory() {
@@ -75,18 +76,25 @@ public final class Main implements Runnable {
         cli.setErr(new PrintWriter(context.err, true));
         CommandLine.IParameterExceptionHandler usage = cli.getParameterExceptionHandler();
         cli.setParameterExceptionHandler((e, arguments) -> {
-            context.record(new Context.Failure(e.getMessage(), ShardSchemaException.USAGE, false));
+            context.record(new Context.Failure(e.getMessage(), ShardSchemaException.USAGE, false, false));
             return usage.handleParseException(e, arguments);
         });
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             ShardSchemaException known = find(e);
             if (known != null) {
-                context.fail(new Context.Failure(known.getMessage(), known.exitCode(), known.notFound()));
+                context.fail(new Context.Failure(known.getMessage(), known.exitCode(), known.notFound(), false));
                 return known.exitCode();
             }
-            context.fail(new Context.Failure(e instanceof java.sql.SQLException
-                    ? io.shardschema.config.DataSources.rootMessage(e) : e.toString(), ShardSchemaException.ERROR, false));
-            org.slf4j.LoggerFactory.getLogger(Main.class).debug("unexpected failure", e);
+            boolean database = e instanceof java.sql.SQLException;
+            context.fail(new Context.Failure(database ? io.shardschema.config.DataSources.rootMessage(e) : e.toString(),
+                    ShardSchemaException.ERROR, false, !database));
+            org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Main.class);
+            if (attachedValues && !database) {
+                // In the HTTP server nobody sees stderr: a bug's stack trace goes to the server's log.
+                log.error("unexpected failure of {}", String.join(" ", cmd.getCommandSpec().qualifiedName()), e);
+            } else {
+                log.debug("unexpected failure", e);
+            }
             return ShardSchemaException.ERROR;
         });
         return cli.execute(args);

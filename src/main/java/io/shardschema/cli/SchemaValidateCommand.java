@@ -26,6 +26,8 @@ final class SchemaValidateCommand implements Callable<Integer> {
     Integer version;
     @Option(names = "--parallel", paramLabel = "N", description = "Shards read at once (default: workers).")
     Integer parallel;
+    /** One thread per shard read at once; more than this only crowds the machine (servers cap it further). */
+    private static final int MAX_PARALLEL = 256;
 
     SchemaValidateCommand(Context context) {
         this.context = context;
@@ -67,8 +69,8 @@ final class SchemaValidateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (parallel != null && parallel < 1) {
-            throw ShardSchemaException.usage("--parallel must be at least 1");
+        if (parallel != null && (parallel < 1 || parallel > MAX_PARALLEL)) {
+            throw ShardSchemaException.usage("--parallel must be in 1.." + MAX_PARALLEL);
         }
         List<Shard> shards = context.catalog().shards().stream()
                 .filter(s -> version == null || s.version() == version).toList();

@@ -13,7 +13,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 @Command(name = "serve", mixinStandardHelpOptions = true, description = "Serve the JSON API (/api/v1), the web"
         + " dashboard (/) and Prometheus metrics (/metrics) until stopped (SIGTERM or Ctrl-C). Changes need"
@@ -46,55 +46,76 @@ final class ServeCommand implements Callable<Integer> {
         Config config = context.config();
         Catalog catalog = context.catalog();
         Catalog runnerCatalog = null;
-        Thread runner = null;
         ApiServer server;
         InProcess commands = new InProcess(config, catalog);
         try {
-            server = ApiServer.start(bind, port, commands, new FleetMetrics(commands, catalog),
+            server = ApiServer.start(bind, port, commands, new FleetMetrics(commands, catalog, config.stallSeconds()),
                     config.apiToken().orElse(null), config.apiOpenReads());
         } catch (IOException e) {
             throw ShardSchemaException.error("cannot listen on " + bind + ":" + port + ": " + e.getMessage());
         }
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch stopped = new CountDownLatch(1);
+        // SIGTERM or Ctrl-C: wake the command up and wait until it has stopped everything it started.
         Thread hook = new Thread(() -> {
             stop.countDown();
             try {
-                stopped.await(5, TimeUnit.MINUTES);
+                stopped.await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }, "serve-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+        AtomicReference<Throwable> runnerDied = new AtomicReference<>();
+        Runner runner = null;
+        Thread runnerThread = null;
         try {
-            if (run) {
-                // Its own pool: a busy API cannot starve the runner's claims and heartbeats, nor the other way round.
-                int n = workers != null ? workers : config.workers();
-                Catalog own = Catalog.open(catalog.dsn(), n + 4);
-                runnerCatalog = own;
-                runner = new Thread(() -> new Runner(own, config, n, true, (s, v, o) -> { }, Clock.systemUTC()).run(),
-                        "runner");
-                runner.start();
+            try {
+                if (run) {
+                    // Its own pool: a busy API cannot starve the runner's claims and heartbeats, nor the other way.
+                    int n = workers != null ? workers : config.workers();
+                    runnerCatalog = Catalog.open(catalog.dsn(), n + 4);
+                    Runner r = new Runner(runnerCatalog, config, n, true, (s, v, o) -> { }, Clock.systemUTC());
+                    runner = r;
+                    runnerThread = new Thread(() -> {
+                        try {
+                            r.run();
+                        } catch (RuntimeException e) {
+                            // The catalog was gone for longer than stallSeconds: serve stops too, as `run` would.
+                            runnerDied.set(e);
+                            stop.countDown();
+                        }
+                    }, "runner");
+                    runnerThread.start();
+                }
+                context.out.println("serving http://" + bind + ":" + server.port() + "/" + (run ? " with a runner" : ""));
+                context.out.flush();
+                if (config.apiToken().isEmpty()) {
+                    context.warn("no apiToken in the config: the API accepts no change (reads only)");
+                }
+                stop.await();
+                if (runnerDied.get() != null) {
+                    throw ShardSchemaException.error("the runner stopped: " + runnerDied.get().getMessage());
+                }
+                return 0;
+            } finally {
+                server.close();
+                if (runnerThread != null) {
+                    log.info("stopping: the runner takes no new task and ends when its running tasks end"
+                            + " (SIGKILL to stop at once; other runners take the tasks over after stallSeconds)");
+                    runner.requestStop();
+                    runnerThread.join();
+                }
+                if (runnerCatalog != null) {
+                    runnerCatalog.close();
+                }
+                context.close();
             }
-            context.out.println("serving http://" + bind + ":" + server.port() + "/" + (run ? " with a runner" : ""));
-            context.out.flush();
-            if (config.apiToken().isEmpty()) {
-                context.warn("no apiToken in the config: the API accepts no change (reads only)");
-            }
-            stop.await();
-            log.info("stopping: the HTTP server now, the runner after its running tasks end");
-            return 0;
         } finally {
-            server.close();
-            if (runner != null) {
-                runner.interrupt();
-                runner.join();
-            }
-            if (runnerCatalog != null) {
-                runnerCatalog.close();
-            }
-            context.close();
             stopped.countDown();
+            if (runnerDied.get() != null) {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            }
         }
     }
 }

@@ -40,7 +40,7 @@ final class StatusCommand implements Callable<Integer> {
 
     record Result(int shards, List<VersionStatus> versions, List<StalledTask> stalled,
                   List<Catalog.FailedShard> drifted, List<Catalog.FailedShard> refused, int pinned,
-                  ThrottleControl.State throttle, boolean stopFilePresent, List<Catalog.ActiveRunner> runners,
+                  String throttle, ThrottleControl.State throttleState, boolean stopFilePresent, List<Catalog.ActiveRunner> runners,
                   List<Catalog.StateCount> matrix) implements Report {
         long pendingTasks() {
             return versions.stream().mapToLong(v -> v.pending + v.running).sum();
@@ -60,7 +60,7 @@ final class StatusCommand implements Callable<Integer> {
                             v.online.stream().map(OnlineCatalog.PhaseSummary::describe).toList())).append('\n');
                 }
             }
-            sb.append(shards).append(" shards; throttle: ").append(throttle.description());
+            sb.append(shards).append(" shards; throttle: ").append(throttle);
             sb.append("; runners: ").append(runners.isEmpty() ? "none" : String.join(", ", runners.stream()
                     .map(r -> r.runner() + " (" + r.tasks() + " of " + r.workers() + " workers busy)").toList()));
             if (stopFilePresent) {
@@ -95,6 +95,7 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     static Result build(Catalog catalog, Config config) {
+        ThrottleControl.State throttle = ThrottleControl.read(config.throttlingFile());
         List<Catalog.StateCount> counts = catalog.stateCounts();
         int total = counts.stream().mapToInt(Catalog.StateCount::shards).sum();
         List<VersionStatus> out = new ArrayList<>();
@@ -128,7 +129,7 @@ final class StatusCommand implements Callable<Integer> {
             stalled.add(new StalledTask(s.id(), s.schemaName(), s.version(), s.task(), s.lastTaskHb()));
         }
         return new Result(total, out, stalled, catalog.failedBy(Run.DRIFTED, LISTED), catalog.failedBy(Run.REFUSED, LISTED),
-                catalog.pinnedShards(), ThrottleControl.read(config.throttlingFile()), Files.exists(config.stopFile()),
+                catalog.pinnedShards(), throttle.description(), throttle, Files.exists(config.stopFile()),
                 catalog.activeRunners(config.stallSeconds()), counts);
     }
 }

@@ -75,6 +75,7 @@ public final class Runner {
     private final CatalogTimer timer = new CatalogTimer();
     private final AtomicInteger[] outcomes = new AtomicInteger[TaskWorker.Outcome.values().length];
     private int takeovers;
+    private volatile boolean stopRequested;
     /** When the dispatcher next looks for stalled tasks (System.nanoTime); dispatcher thread only. */
     private long nextStallCheck = System.nanoTime();
 
@@ -113,6 +114,15 @@ public final class Runner {
         return name;
     }
 
+    /**
+     * Asks the runner to stop as the stop file does, even with --follow: it takes no new task and returns from
+     * {@link #run()} once its running tasks have ended. Safe from any thread (serve's shutdown calls it).
+     */
+    public void requestStop() {
+        stopRequested = true;
+        finished.offer("stop");
+    }
+
     public Summary run() {
         long start = System.nanoTime();
         boolean stopped = false;
@@ -129,7 +139,12 @@ public final class Runner {
             log.info("runner {} started: {} workers, at most {} per server", name, workers, config.perServerConcurrency());
             long catalogDownSince = 0;
             while (true) {
-                if (control.stopRequested()) {
+                if (stopRequested && inFlight.isEmpty()) {
+                    break;
+                }
+                if (stopRequested) {
+                    stopped = true;
+                } else if (control.stopRequested()) {
                     if (!stopped) {
                         log.info("stop file {} exists: taking no new task", config.stopFile());
                         stopped = true;

@@ -14,7 +14,7 @@ final class ApiAuth {
     private final boolean openReads;
 
     ApiAuth(String apiToken, boolean openReads) {
-        this.tokenDigest = apiToken == null || apiToken.isEmpty() ? null : digest(apiToken);
+        this.tokenDigest = apiToken == null || apiToken.isBlank() ? null : digest(apiToken.strip());
         this.openReads = openReads;
     }
 

@@ -40,8 +40,12 @@ public final class ApiServer implements AutoCloseable {
     private final Commands commands;
     private final ApiAuth auth;
     private final FleetMetrics metrics;
+    /** Bound to a loopback address: only requests naming a loopback host are served (no DNS rebinding). */
+    private final boolean loopbackOnly;
 
-    private ApiServer(HttpServer http, ExecutorService executor, Commands commands, ApiAuth auth, FleetMetrics metrics) {
+    private ApiServer(HttpServer http, ExecutorService executor, Commands commands, ApiAuth auth, FleetMetrics metrics,
+                      boolean loopbackOnly) {
+        this.loopbackOnly = loopbackOnly;
         this.http = http;
         this.executor = executor;
         this.commands = commands;
@@ -64,7 +68,8 @@ public final class ApiServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        ApiServer server = new ApiServer(http, executor, commands, new ApiAuth(apiToken, openReads), metrics);
+        ApiServer server = new ApiServer(http, executor, commands, new ApiAuth(apiToken, openReads), metrics,
+                http.getAddress().getAddress().isLoopbackAddress());
         http.setExecutor(executor);
         http.createContext(ApiRoutes.PREFIX, ex -> server.handle(ex, server::api));
         http.createContext("/metrics", ex -> server.handle(ex, server::metrics));
@@ -109,11 +114,12 @@ public final class ApiServer implements AutoCloseable {
     private void handle(HttpExchange ex, Endpoint endpoint) throws IOException {
         Reply reply;
         try {
+            checkHost(ex);
             reply = endpoint.answer(ex);
         } catch (ApiError e) {
             reply = Reply.error(e);
         } catch (RuntimeException e) {
-            log.error("{} {} failed", ex.getRequestMethod(), ex.getRequestURI().getPath(), e);
+            log.error("{} {} failed", ex.getRequestMethod(), ex.getRequestURI().getRawPath(), e);
             reply = Reply.error(new ApiError(500, "internal error; the server's log has the details"));
         }
         try (ex) {
@@ -128,7 +134,32 @@ public final class ApiServer implements AutoCloseable {
                 ex.getResponseBody().write(reply.body());
             }
         }
-        log.debug("{} {} -> {}", ex.getRequestMethod(), ex.getRequestURI().getPath(), reply.status());
+        log.debug("{} {} -> {}", ex.getRequestMethod(), ex.getRequestURI().getRawPath(), reply.status());
+    }
+
+    /**
+     * A server on a loopback address answers only requests for a loopback host name: a web page whose name was
+     * made to resolve to 127.0.0.1 (DNS rebinding) sends its own name and is refused.
+     */
+    private void checkHost(HttpExchange ex) {
+        if (!loopbackOnly) {
+            return;
+        }
+        String host = ex.getRequestHeaders().getFirst("Host");
+        String name = host == null ? "" : host.startsWith("[") ? host.substring(0, host.indexOf(']') + 1)
+                : host.replaceFirst(":\\d*$", "");
+        if (!java.util.Set.of("localhost", "127.0.0.1", "[::1]").contains(name.toLowerCase(java.util.Locale.ROOT))
+                && !name.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")) {
+            throw new ApiError(403, "this server answers requests for localhost only (it listens on a loopback"
+                    + " address); use http://127.0.0.1:" + port() + "/");
+        }
+    }
+
+    /** Requests from another site's pages (a browser says so in Sec-Fetch-Site) get no data and start no work. */
+    private static void refuseCrossSite(HttpExchange ex) {
+        if ("cross-site".equals(ex.getRequestHeaders().getFirst("Sec-Fetch-Site"))) {
+            throw new ApiError(403, "requests from other sites' pages are refused");
+        }
     }
 
     private Reply metrics(HttpExchange ex) {
@@ -136,6 +167,7 @@ public final class ApiServer implements AutoCloseable {
             ex.getResponseHeaders().set("Allow", "GET, HEAD");
             throw new ApiError(405, "only GET is allowed here");
         }
+        refuseCrossSite(ex);
         auth.check(false, ex.getRequestHeaders().getFirst("Authorization"));
         return new Reply(200, "text/plain; version=0.0.4; charset=utf-8",
                 metrics.scrape().getBytes(StandardCharsets.UTF_8), Map.of());
@@ -144,7 +176,9 @@ public final class ApiServer implements AutoCloseable {
     private Reply api(HttpExchange ex) throws IOException {
         String path = ex.getRequestURI().getPath();
         String method = ex.getRequestMethod();
+        refuseCrossSite(ex);
         if (path.equals(ApiRoutes.PREFIX) || path.equals(ApiRoutes.PREFIX + "/")) {
+            auth.check(false, ex.getRequestHeaders().getFirst("Authorization"));
             return index();
         }
         List<String> allowed = new ArrayList<>();
@@ -175,6 +209,9 @@ public final class ApiServer implements AutoCloseable {
     /** The command's outcome as HTTP: its JSON document, or its error with the status that fits the exit code. */
     private static Reply reply(ApiRoutes.Route route, Commands.Outcome outcome) {
         Map<String, String> headers = Map.of("X-ShardSchema-Exit-Code", String.valueOf(outcome.exitCode()));
+        if (outcome.internal()) {
+            throw new ApiError(500, "internal error; the server's log has the details");
+        }
         if (outcome.error() != null) {
             // Exit 1 is a database the command needed that failed (unreachable, access denied): a bad gateway.
             int status = outcome.notFound() ? 404 : switch (outcome.exitCode()) {

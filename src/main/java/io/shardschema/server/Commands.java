@@ -10,9 +10,9 @@ import java.util.List;
 public interface Commands {
     /**
      * What a command gave: its exit code, what it printed on stdout (one JSON document with --json), and when it
-     * failed, why ({@code error}) and whether it named an id that does not exist.
+     * failed, why ({@code error}), whether it named an id that does not exist, and whether it was a bug of ours.
      */
-    record Outcome(int exitCode, String stdout, String error, boolean notFound) {
+    record Outcome(int exitCode, String stdout, String error, boolean notFound, boolean internal) {
     }
 
     Outcome run(List<String> args);

@@ -14,21 +14,24 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The fleet's metrics in Prometheus format, read from the catalog at every scrape, so they cover every runner on
  * every machine, not only this process: tasks by version and state (the same numbers as `status`, from the same
- * command), online copy progress, throttle state, in-flight tasks per server, and every run that ended, by result
- * and with its duration in a histogram.
+ * command), online copy progress, throttle state, in-flight tasks per server, and every run that ended since this
+ * server started, by result and with its duration in a histogram.
  */
 public final class FleetMetrics {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> TASK_STATES = List.of("done", "running", "waiting", "pending", "failed", "blocked");
-    private static final int RUN_BATCH = 5000;
+    /**
+     * Runs are looked for this far back at every scrape: a run is counted once it is visible, even when its
+     * transaction committed a while after its finishedAt was set.
+     */
+    private static final int RUN_WINDOW_SECONDS = 300;
     private static final Duration[] RUN_BUCKETS = {Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(1),
             Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofMinutes(1), Duration.ofMinutes(5),
             Duration.ofMinutes(30), Duration.ofHours(2), Duration.ofHours(8)};
@@ -41,13 +44,17 @@ public final class FleetMetrics {
     private final MultiGauge onlineProgress;
     private final MultiGauge inFlight;
     private final MultiGauge fleet;
-    /** Runs are counted once: those that ended before {@code mark}, and those at {@code mark} in {@code atMark}. */
-    private Instant mark = Instant.EPOCH;
-    private Set<String> atMark = new HashSet<>();
+    private final int stallSeconds;
+    /** Runs count from the server's start, as counters of a process do. */
+    private final Instant since;
+    /** The runs of the window already counted, with when they ended (older ones are forgotten). */
+    private final Map<String, Instant> counted = new HashMap<>();
 
-    public FleetMetrics(Commands commands, Catalog catalog) {
+    public FleetMetrics(Commands commands, Catalog catalog, int stallSeconds) {
         this.commands = commands;
         this.catalog = catalog;
+        this.stallSeconds = stallSeconds;
+        this.since = catalog.now();
         tasks = MultiGauge.builder("shardschema.tasks")
                 .description("Shards per version and state, as `status` counts them").register(registry);
         onlineTasks = MultiGauge.builder("shardschema.online.tasks")
@@ -83,7 +90,7 @@ public final class FleetMetrics {
         tasks.register(taskRows, true);
         onlineTasks.register(onlineRows, true);
         onlineProgress.register(progressRows, true);
-        JsonNode throttle = status.path("throttle");
+        JsonNode throttle = status.path("throttleState");
         fleet.register(List.of(
                 row("shards", status.path("shards").asInt()),
                 row("paused", throttle.path("paused").asBoolean() ? 1 : 0),
@@ -93,7 +100,7 @@ public final class FleetMetrics {
                 row("stalled", status.path("stalled").size()),
                 row("pinned", status.path("pinned").asInt())), true);
         List<MultiGauge.Row<?>> serverRows = new ArrayList<>();
-        for (Map.Entry<String, Integer> e : catalog.runningPerServer().entrySet()) {
+        for (Map.Entry<String, Integer> e : catalog.runningPerServer(stallSeconds).entrySet()) {
             serverRows.add(MultiGauge.Row.of(Tags.of("server", e.getKey()), e.getValue()));
         }
         inFlight.register(serverRows, true);
@@ -119,30 +126,19 @@ public final class FleetMetrics {
 
     /** Adds the runs that ended since the last scrape to the run counters and the duration histogram. */
     private void countFinishedRuns() {
-        while (true) {
-            List<Catalog.FinishedRun> runs = catalog.finishedRuns(mark, RUN_BATCH);
-            int counted = 0;
-            for (Catalog.FinishedRun r : runs) {
-                String key = r.shardId() + "/" + r.version() + "/" + r.run() + (r.down() ? "/down" : "");
-                if (r.finishedAt().equals(mark) && atMark.contains(key)) {
-                    continue;
-                }
-                if (!r.finishedAt().equals(mark)) {
-                    mark = r.finishedAt();
-                    atMark = new HashSet<>();
-                }
-                atMark.add(key);
-                counted++;
-                Counter.builder("shardschema.runs").description("Runs that ended, by result").tag("result", r.state())
-                        .register(registry).increment();
-                Timer.builder("shardschema.run.duration").description("How long runs took, by result")
-                        .tag("result", r.state()).serviceLevelObjectives(RUN_BUCKETS).register(registry)
-                        .record(Duration.ofMillis(r.millis()));
+        List<Catalog.FinishedRun> runs = catalog.finishedRuns(since, RUN_WINDOW_SECONDS);
+        Instant oldest = runs.isEmpty() ? null : runs.get(0).finishedAt();
+        counted.values().removeIf(end -> oldest == null || end.isBefore(oldest));
+        for (Catalog.FinishedRun r : runs) {
+            String key = r.shardId() + "/" + r.version() + "/" + r.run() + (r.down() ? "/down" : "");
+            if (counted.putIfAbsent(key, r.finishedAt()) != null) {
+                continue;
             }
-            // A full batch of runs all counted already (more than a batch ended in one millisecond): go on next time.
-            if (runs.size() < RUN_BATCH || counted == 0) {
-                return;
-            }
+            Counter.builder("shardschema.runs").description("Runs that ended since serve started, by result")
+                    .tag("result", r.state()).register(registry).increment();
+            Timer.builder("shardschema.run.duration").description("How long runs took, by result")
+                    .tag("result", r.state()).serviceLevelObjectives(RUN_BUCKETS).register(registry)
+                    .record(Duration.ofMillis(r.millis()));
         }
     }
 }

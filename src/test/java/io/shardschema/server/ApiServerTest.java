@@ -335,20 +335,22 @@ class ApiServerTest {
             assertThat(pause.status).as(pause.body).isEqualTo(200);
             assertThat(pause.json().path("file").asText()).isEqualTo(file.toString());
             assertThat(Files.readString(file).strip()).isEqualTo("pause");
-            JsonNode paused = get(base, "/api/v1/status", null).json().path("throttle");
+            JsonNode paused = get(base, "/api/v1/status", null).json().path("throttleState");
             assertThat(paused.path("paused").asBoolean()).as(paused.toString()).isTrue();
+            assertThat(get(base, "/api/v1/status", null).json().path("throttle").asText()).as("as before: a text")
+                    .isEqualTo(paused.path("description").asText()).isNotBlank();
             assertThat(get(base, "/metrics", null).body).containsPattern("(?m)^shardschema_fleet\\{figure=\"paused\"} 1(\\.0)?$");
 
             // The scheme's name is case-insensitive.
             Response resume = send(base, "POST", "/api/v1/throttle", "{\"action\":\"resume\"}", "bearer " + TOKEN);
             assertThat(resume.status).as(resume.body).isEqualTo(200);
             assertThat(file).doesNotExist();
-            assertThat(get(base, "/api/v1/status", null).json().path("throttle").path("paused").asBoolean()).isFalse();
+            assertThat(get(base, "/api/v1/status", null).json().path("throttleState").path("paused").asBoolean()).isFalse();
 
             Response workers = post(base, "/api/v1/throttle", "{\"action\":\"workers\",\"workers\":2}", TOKEN);
             assertThat(workers.status).as(workers.body).isEqualTo(200);
             assertThat(Files.readString(file).strip()).isEqualTo("workers 2");
-            JsonNode limited = get(base, "/api/v1/status", null).json().path("throttle");
+            JsonNode limited = get(base, "/api/v1/status", null).json().path("throttleState");
             assertThat(limited.path("paused").asBoolean()).isFalse();
             assertThat(limited.path("workerLimit").asInt()).isEqualTo(2);
 
@@ -393,6 +395,29 @@ class ApiServerTest {
         }
         assertThat(get(closedBase, "/api/v1/status", CLOSED_TOKEN).json().path("shards").asInt()).isZero();
         assertThat(get(closedBase, "/metrics", CLOSED_TOKEN).body).contains("shardschema_fleet");
+    }
+
+    @Test
+    @Order(11)
+    void otherSitesPagesAndOtherHostNamesAreRefused() throws Exception {
+        // DNS rebinding: a page whose own name resolves to 127.0.0.1 sends that name as Host.
+        java.net.URI uri = URI.create(base);
+        try (java.net.Socket socket = new java.net.Socket(uri.getHost(), uri.getPort())) {
+            socket.getOutputStream().write(("GET /api/v1/status HTTP/1.1\r\nHost: rebind.example:" + uri.getPort()
+                    + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(answer).startsWith("HTTP/1.1 403").contains("answers requests for localhost only")
+                    .doesNotContain("\"versions\"");
+        }
+        HttpRequest crossSite = HttpRequest.newBuilder(URI.create(base + "/api/v1/drift")).header("Sec-Fetch-Site", "cross-site")
+                .timeout(Duration.ofSeconds(30)).build();
+        HttpResponse<String> refused = HTTP.send(crossSite, HttpResponse.BodyHandlers.ofString());
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(403);
+        assertThat(refused.body()).contains("other sites");
+        HttpRequest sameOrigin = HttpRequest.newBuilder(URI.create(base + "/api/v1/status")).header("Sec-Fetch-Site", "same-origin")
+                .timeout(Duration.ofSeconds(30)).build();
+        assertThat(HTTP.send(sameOrigin, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+        assertError(get(base, "/api/v1/drift?parallel=100000", null), 400, "--parallel must be in 1..256");
     }
 
     @Test

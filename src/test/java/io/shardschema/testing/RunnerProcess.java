@@ -42,6 +42,11 @@ public final class RunnerProcess {
         }
     }
 
+    /** SIGTERM: the process may shut down in order. */
+    public void terminate() {
+        process.destroy();
+    }
+
     /** SIGKILL. */
     public void kill() {
         process.destroyForcibly();
