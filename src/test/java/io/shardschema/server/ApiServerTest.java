@@ -24,8 +24,6 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -71,9 +69,9 @@ class ApiServerTest {
         RunnerProcess main = serve(fleet);
         RunnerProcess readOnly = serve(readOnlyFleet);
         RunnerProcess closed = serve(closedFleet);
-        base = awaitUrl(main);
-        readOnlyBase = awaitUrl(readOnly);
-        closedBase = awaitUrl(closed);
+        base = main.awaitServing();
+        readOnlyBase = readOnly.awaitServing();
+        closedBase = closed.awaitServing();
     }
 
     @AfterAll
@@ -494,21 +492,6 @@ class ApiServerTest {
         RunnerProcess p = RunnerProcess.command(on, "serve", "serve", "--port", "0");
         servers.add(p);
         return p;
-    }
-
-    private static String awaitUrl(RunnerProcess serve) {
-        Pattern url = Pattern.compile("serving (http://127\\.0\\.0\\.1:\\d+)/");
-        String[] found = new String[1];
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            assertThat(serve.alive()).as(serve.output()).isTrue();
-            Matcher m = url.matcher(Files.readString(serve.stdout));
-            if (m.find()) {
-                found[0] = m.group(1);
-                return true;
-            }
-            return false;
-        });
-        return found[0];
     }
 
     private static Response get(String server, String path, String token) {

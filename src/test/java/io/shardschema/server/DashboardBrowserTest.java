@@ -22,8 +22,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -55,7 +53,7 @@ class DashboardBrowserTest {
         RunnerProcess serve = RunnerProcess.command(fleet, "serve", "serve", "--port", "0", "--run");
         WebDriver browser = null;
         try {
-            String base = awaitUrl(serve);
+            String base = serve.awaitServing() + "/";
             // The runner prepares every online task up to the approval gate.
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() ->
                     fleet.count("SELECT COUNT(*) FROM `" + fleet.prefix + "_catalog`.online WHERE phase = 'awaiting approval'") == 5);
@@ -110,21 +108,6 @@ class DashboardBrowserTest {
             }
             serve.kill();
         }
-    }
-
-    private static String awaitUrl(RunnerProcess serve) {
-        Pattern url = Pattern.compile("serving (http://\\S+/)");
-        String[] found = new String[1];
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            assertThat(serve.alive()).as(serve.output()).isTrue();
-            Matcher m = url.matcher(Files.readString(serve.stdout));
-            if (m.find()) {
-                found[0] = m.group(1);
-                return true;
-            }
-            return false;
-        });
-        return found[0];
     }
 
     private static WebDriver chromium() throws Exception {

@@ -42,6 +42,30 @@ public final class RunnerProcess {
         }
     }
 
+    /** For a `serve` process: waits (up to 60 s) for its "serving http://HOST:PORT/" line; returns http://HOST:PORT. */
+    public String awaitServing() {
+        java.util.regex.Pattern url = java.util.regex.Pattern.compile("serving (http://[^/\\s]+)/");
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            if (!alive()) {
+                throw new IllegalStateException("serve exited before listening:\n" + output());
+            }
+            try {
+                java.util.regex.Matcher m = url.matcher(Files.readString(stdout));
+                if (m.find()) {
+                    return m.group(1);
+                }
+                Thread.sleep(100);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        throw new IllegalStateException("serve did not print its address within 60 s:\n" + output());
+    }
+
     /** SIGTERM: the process may shut down in order. */
     public void terminate() {
         process.destroy();
