@@ -35,6 +35,7 @@ public final class Catalog implements AutoCloseable {
     private static final int DEADLOCK = 1213;
     private static final int LOCK_WAIT_TIMEOUT = 1205;
     private static final int DUPLICATE_KEY = 1062;
+    private static final int UNKNOWN_DATABASE = 1049;
     /** Longer than any catalog query takes; short enough that a vanished catalog is noticed before a stall. */
     private static final int SOCKET_TIMEOUT_MILLIS = 30_000;
 
@@ -52,7 +53,12 @@ public final class Catalog implements AutoCloseable {
         if (dsn.database() == null) {
             throw ShardSchemaException.usage("dbDSN " + dsn + " names no database; add /catalogname");
         }
-        HikariDataSource ds = DataSources.catalogPool(dsn, poolSize, SOCKET_TIMEOUT_MILLIS);
+        HikariDataSource ds;
+        try {
+            ds = DataSources.catalogPool(dsn, poolSize, SOCKET_TIMEOUT_MILLIS);
+        } catch (ShardSchemaException e) {
+            throw unknownDatabase(e) ? notCreated(dsn) : e;
+        }
         Catalog catalog = new Catalog(ds, dsn);
         try (Connection c = ds.getConnection()) {
             int layout = CatalogLayout.layout(c);
@@ -66,9 +72,23 @@ public final class Catalog implements AutoCloseable {
             }
         } catch (SQLException e) {
             ds.close();
-            throw DataSources.cannotConnect(dsn, e);
+            throw unknownDatabase(e) ? notCreated(dsn) : DataSources.cannotConnect(dsn, e);
         }
         return catalog;
+    }
+
+    private static ShardSchemaException notCreated(Dsn dsn) {
+        return ShardSchemaException.error("catalog " + dsn + ": its database does not exist yet; run `shardschema init`"
+                + " to create it");
+    }
+
+    private static boolean unknownDatabase(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException s && s.getErrorCode() == UNKNOWN_DATABASE) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The record of online changes (phases, gates, progress). */

@@ -121,6 +121,15 @@ class BadInputTest {
     }
 
     @Test
+    void aCatalogNotCreatedYetSaysToRunInit() throws IOException {
+        Path cfg = Files.writeString(fleet.dir.resolve("nocatalog.cnf"), "dbDSN=root@tcp(127.0.0.1:"
+                + fleet.server.port() + ")/" + fleet.prefix + "_never_made\n");
+        Cli.Result r = Cli.run(cfg, "status");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("its database does not exist yet; run `shardschema init`");
+    }
+
+    @Test
     void passwordOfAShardDsnIsUsedButNeverStored() {
         fleet.execute("CREATE USER IF NOT EXISTS 'ss_shard'@'127.0.0.1' IDENTIFIED BY '" + SECRET + "'");
         fleet.execute("GRANT ALL ON *.* TO 'ss_shard'@'127.0.0.1'");
