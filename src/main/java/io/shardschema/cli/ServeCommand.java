@@ -75,11 +75,11 @@ final class ServeCommand implements Callable<Integer> {
                     // Its own pool: a busy API cannot starve the runner's claims and heartbeats, nor the other way.
                     int n = workers != null ? workers : config.workers();
                     runnerCatalog = Catalog.open(catalog.dsn(), n + 4);
-                    Runner r = new Runner(runnerCatalog, config, n, true, (s, v, o) -> { }, Clock.systemUTC());
-                    runner = r;
+                    runner = new Runner(runnerCatalog, config, n, true, (s, v, o) -> { }, Clock.systemUTC());
+                    Runner started = runner;
                     runnerThread = new Thread(() -> {
                         try {
-                            r.run();
+                            started.run();
                         } catch (RuntimeException e) {
                             // The catalog was gone for longer than stallSeconds: serve stops too, as `run` would.
                             runnerDied.set(e);
@@ -113,9 +113,6 @@ final class ServeCommand implements Callable<Integer> {
             }
         } finally {
             stopped.countDown();
-            if (runnerDied.get() != null) {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            }
         }
     }
 }

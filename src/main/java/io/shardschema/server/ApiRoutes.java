@@ -27,18 +27,20 @@ final class ApiRoutes {
 
     /**
      * One endpoint; {@code changes}: it needs the token; {@code created}: success answers 201; {@code member}: the
-     * answer is this member of the command's JSON document (null: all of it).
+     * answer is this member of the command's JSON document (null: all of it); {@code pattern}: its full path, with
+     * a group for each id.
      */
     record Route(String method, String path, boolean changes, boolean created, String member, String description,
-                 Handler handler) {
-        Pattern pattern() {
-            return Pattern.compile(Pattern.quote(PREFIX) + path.replace("{id}", "(\\d{1,18})")
-                    .replace("{version}", "(\\d{1,9})"));
+                 Handler handler, Pattern pattern) {
+        Route(String method, String path, boolean changes, boolean created, String member, String description,
+              Handler handler) {
+            this(method, path, changes, created, member, description, handler, Pattern.compile(Pattern.quote(PREFIX)
+                    + path.replace("{id}", "(\\d{1,18})").replace("{version}", "(\\d{1,9})")));
         }
 
         /** The ids in {@code path} when it is this route's path, else null. */
         List<String> match(String requestPath) {
-            Matcher m = pattern().matcher(requestPath);
+            Matcher m = pattern.matcher(requestPath);
             if (!m.matches()) {
                 return null;
             }
@@ -115,12 +117,12 @@ final class ApiRoutes {
             change("POST", "/throttle", false, "throttle the runners: {action: pause|resume|workers, workers: N}",
                     r -> throttle(r.body())),
             change("POST", "/down", false, "pin shards at a version, so runners roll back to it: {to, shard}",
-                    r -> Args.of("down").option("to", requiredNumber(r.body(), "to")).option("shard", r.body().number("shard"))),
+                    r -> Args.of("down").option("to", r.body().requiredNumber("to")).option("shard", r.body().number("shard"))),
             change("POST", "/up", false, "release the pin, or move it: {to, shard}",
                     r -> Args.of("up").option("to", r.body().number("to")).option("shard", r.body().number("shard"))),
             change("POST", "/baseline", false, "mark a shard as at a version after checking its schema: {shard, version}",
-                    r -> Args.of("baseline").option("shard", requiredNumber(r.body(), "shard"))
-                            .option("version", requiredNumber(r.body(), "version"))),
+                    r -> Args.of("baseline").option("shard", r.body().requiredNumber("shard"))
+                            .option("version", r.body().requiredNumber("version"))),
             change("POST", "/preflight", false, "try a change in a scratch schema: {version} or {table, command}; {shard}",
                     r -> Args.of("preflight").option("version", r.body().number("version"))
                             .option("table", r.body().text("table")).option("command", r.body().text("command"))
@@ -142,14 +144,6 @@ final class ApiRoutes {
     private static Long limitOf(Fields query, long byDefault) {
         Long limit = query.number("limit");
         return limit == null ? byDefault : limit;
-    }
-
-    private static Long requiredNumber(Fields body, String name) {
-        Long v = body.number(name);
-        if (v == null) {
-            throw ApiError.badRequest("field '" + name + "' is required");
-        }
-        return v;
     }
 
     private static Args throttle(Fields body) {

@@ -34,6 +34,7 @@ public final class ApiServer implements AutoCloseable {
             .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     private static final int MAX_BODY_BYTES = 1 << 20;
     private static final int THREADS = 8;
+    private static final java.util.Set<String> LOOPBACK_NAMES = java.util.Set.of("localhost", "127.0.0.1", "[::1]");
 
     private final HttpServer http;
     private final ExecutorService executor;
@@ -100,9 +101,13 @@ public final class ApiServer implements AutoCloseable {
         }
 
         static Reply error(ApiError e) {
-            ObjectNode body = JSON.createObjectNode().put("error", e.getMessage()).put("status", e.status);
             Map<String, String> headers = e.status == 401 ? Map.of("WWW-Authenticate", "Bearer") : Map.of();
-            return json(e.status, body.toString(), headers);
+            return json(e.status, errorBody(e.getMessage(), e.status).toString(), headers);
+        }
+
+        /** Every error's body: {"error": message, "status": n}. */
+        static ObjectNode errorBody(String message, int status) {
+            return JSON.createObjectNode().put("error", message).put("status", status);
         }
     }
 
@@ -148,7 +153,7 @@ public final class ApiServer implements AutoCloseable {
         String host = ex.getRequestHeaders().getFirst("Host");
         String name = host == null ? "" : host.startsWith("[") ? host.substring(0, host.indexOf(']') + 1)
                 : host.replaceFirst(":\\d*$", "");
-        if (!java.util.Set.of("localhost", "127.0.0.1", "[::1]").contains(name.toLowerCase(java.util.Locale.ROOT))
+        if (!LOOPBACK_NAMES.contains(name.toLowerCase(java.util.Locale.ROOT))
                 && !name.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")) {
             throw new ApiError(403, "this server answers requests for localhost only (it listens on a loopback"
                     + " address); use http://127.0.0.1:" + port() + "/");
@@ -162,11 +167,17 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
-    private Reply metrics(HttpExchange ex) {
-        if (!ex.getRequestMethod().equals("GET") && !ex.getRequestMethod().equals("HEAD")) {
+    /** For the endpoints that only read (metrics, the page's files): a 405 with Allow for any other method. */
+    static void requireGet(HttpExchange ex) {
+        String method = ex.getRequestMethod();
+        if (!method.equals("GET") && !method.equals("HEAD")) {
             ex.getResponseHeaders().set("Allow", "GET, HEAD");
             throw new ApiError(405, "only GET is allowed here");
         }
+    }
+
+    private Reply metrics(HttpExchange ex) {
+        requireGet(ex);
         refuseCrossSite(ex);
         auth.check(false, ex.getRequestHeaders().getFirst("Authorization"));
         return new Reply(200, "text/plain; version=0.0.4; charset=utf-8",
@@ -219,9 +230,8 @@ public final class ApiServer implements AutoCloseable {
                 case 4 -> 409;
                 default -> 502;
             };
-            ObjectNode body = JSON.createObjectNode().put("error", outcome.error()).put("status", status)
-                    .put("exitCode", outcome.exitCode());
-            return Reply.json(status, body.toString(), headers);
+            return Reply.json(status, Reply.errorBody(outcome.error(), status).put("exitCode", outcome.exitCode())
+                    .toString(), headers);
         }
         String json = outcome.stdout().isBlank() ? "{}" : outcome.stdout();
         if (route.member() != null) {

@@ -55,11 +55,18 @@ final class Fields {
     }
 
     String requiredText(String name) {
-        String v = text(name);
-        if (v == null) {
+        return required(name, text(name));
+    }
+
+    Long requiredNumber(String name) {
+        return required(name, number(name));
+    }
+
+    private <T> T required(String name, T value) {
+        if (value == null) {
             throw ApiError.badRequest(what + " '" + name + "' is required");
         }
-        return v;
+        return value;
     }
 
     /** A whole number: a JSON number in a body, digits in a query string. */

@@ -18,11 +18,7 @@ final class WebAssets {
     }
 
     static ApiServer.Reply serve(HttpExchange ex) throws IOException {
-        String method = ex.getRequestMethod();
-        if (!method.equals("GET") && !method.equals("HEAD")) {
-            ex.getResponseHeaders().set("Allow", "GET, HEAD");
-            throw new ApiError(405, "only GET is allowed here");
-        }
+        ApiServer.requireGet(ex);
         String file = FILES.get(ex.getRequestURI().getPath());
         if (file == null) {
             throw new ApiError(404, "no page " + ex.getRequestURI().getPath() + "; the dashboard is at /");

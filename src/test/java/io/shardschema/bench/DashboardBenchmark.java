@@ -3,6 +3,7 @@ package io.shardschema.bench;
 import io.shardschema.catalog.Catalog;
 import io.shardschema.config.DataSources;
 import io.shardschema.embedded.MariaDbServer;
+import io.shardschema.testing.RunnerProcess;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -21,8 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 
 import static io.shardschema.bench.BenchSupport.cli;
@@ -110,16 +109,13 @@ public final class DashboardBenchmark {
                         + " FROM shards WHERE version >= " + v + " OR (state = 'failed' AND version = " + (v - 1) + ")");
             }
         }
-        Process serve = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "io.shardschema.cli.Main", "--config", config.toString(),
-                "serve", "--port", "0").redirectError(dir.resolve(catalogDb + ".serve.err").toFile())
-                .redirectOutput(dir.resolve(catalogDb + ".serve.out").toFile()).start();
+        RunnerProcess serve = RunnerProcess.command(config, dir, catalogDb + ".serve", "serve", "--port", "0");
         try {
-            String base = awaitUrl(dir.resolve(catalogDb + ".serve.out"), serve);
+            String base = serve.awaitServing();
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
             Map<String, double[]> out = new LinkedHashMap<>();
             for (Map.Entry<String, String> e : ENDPOINTS.entrySet()) {
-                HttpRequest request = HttpRequest.newBuilder(URI.create(base + e.getValue().substring(1)))
+                HttpRequest request = HttpRequest.newBuilder(URI.create(base + e.getValue()))
                         .timeout(Duration.ofSeconds(60)).build();
                 List<Double> millis = new ArrayList<>();
                 for (int i = 0; i < WARMUP + REQUESTS; i++) {
@@ -139,24 +135,7 @@ public final class DashboardBenchmark {
             }
             return out;
         } finally {
-            serve.destroy();
-            serve.waitFor();
+            serve.kill();
         }
-    }
-
-    private static String awaitUrl(Path stdout, Process serve) throws Exception {
-        Pattern url = Pattern.compile("serving (http://\\S+/)");
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            Matcher m = url.matcher(Files.exists(stdout) ? Files.readString(stdout) : "");
-            if (m.find()) {
-                return m.group(1);
-            }
-            if (!serve.isAlive()) {
-                throw new IllegalStateException("serve exited " + serve.exitValue());
-            }
-            Thread.sleep(100);
-        }
-        throw new IllegalStateException("serve did not start within 60 s");
     }
 }

@@ -28,12 +28,17 @@ public final class RunnerProcess {
 
     /** Any shardschema command, with the fleet's config. */
     public static RunnerProcess command(TestFleet fleet, String name, String... args) {
+        return command(fleet.configFile, fleet.dir, name, args);
+    }
+
+    /** Any shardschema command with {@code config}; its output goes to {@code dir}/NAME.out and NAME.err. */
+    public static RunnerProcess command(Path config, Path dir, String name, String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "io.shardschema.cli.Main",
-                "--config", fleet.configFile.toString()));
+                "--config", config.toString()));
         cmd.addAll(List.of(args));
-        Path out = fleet.dir.resolve(name + ".out");
-        Path err = fleet.dir.resolve(name + ".err");
+        Path out = dir.resolve(name + ".out");
+        Path err = dir.resolve(name + ".err");
         try {
             Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
             return new RunnerProcess(p, out, err);
