@@ -38,6 +38,17 @@ final class DownCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        List<Integer> rolledBack = checkWayDown(context, shard, to);
+        int pinned = context.catalog().pin(shard, to);
+        return context.print(new Result(to, pinned, rolledBack), json);
+    }
+
+    /**
+     * Checks that the shards ({@code shard}, or every shard) may be pinned at {@code to}: 0 or a version that exists,
+     * and every version above it that they reached has a rollback. Returns those versions, newest first. `up --to`
+     * goes through here too: pinning below a shard's version is a way down, whichever command asks for it.
+     */
+    static List<Integer> checkWayDown(Context context, Long shard, int to) {
         List<Version> versions = context.catalog().versions();
         if (to < 0 || to > 0 && versions.stream().noneMatch(v -> v.number() == to)) {
             throw ShardSchemaException.usage("--to " + to + " is not a version; give 0 or one that `version list` shows");
@@ -51,8 +62,6 @@ final class DownCommand implements Callable<Integer> {
                     + " so the shards cannot go below them; nothing was changed (a version's rollback is given with"
                     + " `version add --rollback`, or derived for added columns, indexes and tables)");
         }
-        int pinned = context.catalog().pin(shard, to);
-        return context.print(new Result(to, pinned, way.stream().map(Version::number)
-                .sorted(java.util.Comparator.reverseOrder()).toList()), json);
+        return way.stream().map(Version::number).sorted(java.util.Comparator.reverseOrder()).toList();
     }
 }

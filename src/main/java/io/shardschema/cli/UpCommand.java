@@ -1,6 +1,5 @@
 package io.shardschema.cli;
 
-import io.shardschema.ShardSchemaException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -13,7 +12,8 @@ final class UpCommand implements Callable<Integer> {
     private final Context context;
     @Mixin
     JsonOption json;
-    @Option(names = "--to", paramLabel = "V", description = "Pin at this version instead of following the latest.")
+    @Option(names = "--to", paramLabel = "V", description = "Pin at this version instead of"
+            + " following the latest: 0 or a version; below the shards' version it is checked as `down` checks it.")
     Integer to;
     @Option(names = "--shard", paramLabel = "ID", description = "Only this shard (default: every shard).")
     Long shard;
@@ -32,10 +32,9 @@ final class UpCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (to != null && to > 0 && context.catalog().versions().stream().noneMatch(v -> v.number() == to)) {
-            throw ShardSchemaException.usage("--to " + to + " is not a version; `version list` shows them");
-        }
-        if (shard != null) {
+        if (to != null) {
+            DownCommand.checkWayDown(context, shard, to);
+        } else if (shard != null) {
             context.catalog().requireShard(shard);
         }
         return context.print(new Result(to, context.catalog().pin(shard, to)), json);

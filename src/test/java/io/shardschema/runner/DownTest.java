@@ -70,6 +70,33 @@ class DownTest {
         assertThat(fleet.count("SELECT COUNT(*) FROM " + cat + ".shards WHERE targetVersion IS NOT NULL")).isZero();
     }
 
+    @Test
+    void upToAVersionBelowTheShardsChecksTheWayDownAsDownDoes() {
+        TestFleet fleet = TestFleet.create(TestServers.shared(), "upto", 2);
+        fleet.registerAll();
+        assertThat(Cli.run(fleet.configFile, "version", "add", "--table", "t", "--command", "ADD COLUMN c INT").exit()).isZero();
+        assertThat(Cli.run(fleet.configFile, "version", "add", "--table", "t", "--command", "MODIFY v VARCHAR(50)").exit()).isZero();
+        assertThat(Cli.run(fleet.configFile, "run").exit()).isZero();
+        String cat = "`" + fleet.prefix + "_catalog`";
+        String pinned = "SELECT COUNT(*) FROM " + cat + ".shards WHERE targetVersion IS NOT NULL";
+
+        Cli.Result negative = Cli.run(fleet.configFile, "up", "--to", "-1");
+        assertThat(negative.exit()).as(negative.all()).isEqualTo(2);
+        assertThat(negative.err()).contains("--to -1 is not a version; give 0 or one that `version list` shows");
+        Cli.Result missing = Cli.run(fleet.configFile, "up", "--to", "7");
+        assertThat(missing.exit()).as(missing.all()).isEqualTo(2);
+        Cli.Result noRollback = Cli.run(fleet.configFile, "up", "--to", "1");
+        assertThat(noRollback.exit()).as("going below version 2 needs its rollback").isEqualTo(4);
+        assertThat(noRollback.err()).contains("versions [2] have no rollback");
+        assertThat(fleet.count(pinned)).isZero();
+
+        Cli.Result atTop = Cli.run(fleet.configFile, "up", "--to", "2");
+        assertThat(atTop.exit()).as(atTop.all()).isZero();
+        assertThat(fleet.count(pinned)).isEqualTo(2);
+        assertThat(Cli.run(fleet.configFile, "up").exit()).isZero();
+        assertThat(fleet.count(pinned)).isZero();
+    }
+
     private static List<String> fingerprints(TestFleet fleet) {
         List<String> out = new ArrayList<>();
         for (int shard = 1; shard <= fleet.schemas.size(); shard++) {
