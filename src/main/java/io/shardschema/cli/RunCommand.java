@@ -47,8 +47,8 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (workers != null && workers < 1) {
-            throw ShardSchemaException.usage("--workers must be at least 1");
+        if (workers != null && (workers < 1 || workers > Config.MAX_WORKERS)) {
+            throw ShardSchemaException.usage("--workers must be in 1.." + Config.MAX_WORKERS);
         }
         if (workers != null) {
             context.useWorkers(workers);

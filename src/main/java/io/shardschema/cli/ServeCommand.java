@@ -40,8 +40,8 @@ final class ServeCommand implements Callable<Integer> {
         if (port < 0 || port > 65535) {
             throw ShardSchemaException.usage("--port must be in 0..65535");
         }
-        if (workers != null && (!run || workers < 1)) {
-            throw ShardSchemaException.usage("--workers goes with --run and must be at least 1");
+        if (workers != null && (!run || workers < 1 || workers > Config.MAX_WORKERS)) {
+            throw ShardSchemaException.usage("--workers goes with --run and must be in 1.." + Config.MAX_WORKERS);
         }
         Config config = context.config();
         Catalog catalog = context.catalog();

@@ -1,6 +1,7 @@
 package io.shardschema.cli;
 
 import io.shardschema.ShardSchemaException;
+import io.shardschema.config.Config;
 import io.shardschema.runner.ThrottleControl;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -45,16 +46,13 @@ final class ThrottleCommand implements Callable<Integer> {
             }
             case "workers" -> {
                 expectWords(2);
-                int n;
-                try {
-                    n = Integer.parseInt(words.get(1));
-                } catch (NumberFormatException e) {
-                    throw ShardSchemaException.usage("throttle workers N: '" + words.get(1) + "' is not a number");
+                String n = words.get(1);
+                int count = n.matches("\\d{1,4}") ? Integer.parseInt(n) : -1;
+                if (count < 1 || count > Config.MAX_WORKERS) {
+                    throw ShardSchemaException.usage("throttle workers N: N must be a whole number, at least 1 (use"
+                            + " pause to stop) and at most " + Config.MAX_WORKERS + "; got '" + n + "'");
                 }
-                if (n < 1) {
-                    throw ShardSchemaException.usage("throttle workers N: N must be at least 1 (use pause to stop)");
-                }
-                ThrottleControl.write(file, "workers " + n);
+                ThrottleControl.write(file, "workers " + count);
             }
             default -> throw ShardSchemaException.usage("throttle: expected pause, resume or workers N, got '" + verb + "'");
         }

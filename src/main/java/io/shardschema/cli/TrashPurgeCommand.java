@@ -2,6 +2,7 @@ package io.shardschema.cli;
 
 import io.shardschema.ShardSchemaException;
 import io.shardschema.change.PendingDrops;
+import io.shardschema.config.Durations;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,6 +20,8 @@ import java.util.regex.Pattern;
         + " shardschema did not put there are left alone.")
 final class TrashPurgeCommand implements Callable<Integer> {
     private static final Pattern DURATION = Pattern.compile("(\\d+)([smhd])");
+    /** As trashRetentionDays' bound: a hundred years. */
+    private static final Duration MAX_AGE = Duration.ofDays(36500);
     private final Context context;
     @Mixin
     JsonOption json;
@@ -45,13 +48,14 @@ final class TrashPurgeCommand implements Callable<Integer> {
         if (!m.matches()) {
             throw ShardSchemaException.usage("--older-than '" + text + "' is not a duration like 7d, 12h, 30m or 0s");
         }
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            case "h" -> Duration.ofHours(n);
-            default -> Duration.ofDays(n);
+        Duration unit = switch (m.group(2)) {
+            case "s" -> Duration.ofSeconds(1);
+            case "m" -> Duration.ofMinutes(1);
+            case "h" -> Duration.ofHours(1);
+            default -> Duration.ofDays(1);
         };
+        return Durations.times(m.group(1), unit, MAX_AGE).orElseThrow(() -> ShardSchemaException.usage(
+                "--older-than '" + text + "' is more than " + MAX_AGE.toDays() + "d"));
     }
 
     @Override

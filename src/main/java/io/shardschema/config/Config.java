@@ -7,8 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The key=value configuration file of DESIGN.md. Every key has a default except {@code dbDSN}; without it the
@@ -49,6 +52,45 @@ public final class Config {
         d.put("embeddedDir", System.getProperty("user.home") + "/.shardschema");
         return d;
     }
+
+    /** The most workers one runner may have (`workers`, `run --workers`): each is a thread and a catalog connection. */
+    public static final int MAX_WORKERS = 1024;
+
+    /** A whole number key's allowed values. */
+    private record Range(long min, long max) {
+        @Override
+        public String toString() {
+            return "a whole number in " + min + ".." + max;
+        }
+    }
+
+    /**
+     * The range of each number key: bounds that keep the runner's arithmetic (stall checks, retry delays, pool
+     * sizes) far from overflow, each well above any sensible setting.
+     */
+    private static final Map<String, Range> NUMBERS = Map.ofEntries(
+            Map.entry("workers", new Range(1, MAX_WORKERS)),
+            Map.entry("perServerConcurrency", new Range(1, MAX_WORKERS)),
+            Map.entry("heartbeatSeconds", new Range(1, 3600)),
+            Map.entry("stallSeconds", new Range(1, 7 * 86400)),
+            // log.run is a tinyint unsigned: no task can have more runs.
+            Map.entry("maxRuns", new Range(1, 255)),
+            Map.entry("retryDelaySeconds", new Range(0, 86400)),
+            // The server's own limit for lock_wait_timeout (one year).
+            Map.entry("lockWaitTimeoutSeconds", new Range(1, 31_536_000)),
+            Map.entry("onlinePerServer", new Range(1, MAX_WORKERS)),
+            Map.entry("guardTableRows", new Range(0, 1_000_000_000_000L)),
+            Map.entry("guardCopyRows", new Range(0, 1_000_000_000_000L)),
+            Map.entry("trashRetentionDays", new Range(0, 36500)),
+            Map.entry("portOverride", new Range(1, 65535)));
+
+    /** An unquoted value ends where a comment starts: a '#' after white space. */
+    private static final Pattern UNQUOTED = Pattern.compile("(.*?)(?:\\s#.*)?", Pattern.DOTALL);
+    /** A quoted value ends at its closing quote; only white space and a comment may follow. */
+    private static final Pattern QUOTED = Pattern.compile("([\"'])(.*?)\\1\\s*(?:#.*)?", Pattern.DOTALL);
+    /** What MariaDB and MySQL accept as a database name without quoting trouble, as for table names. */
+    private static final Pattern DATABASE_NAME = Pattern.compile("[A-Za-z0-9_$]{1,64}");
+    private static final List<String> SYSTEM_DATABASES = List.of("mysql", "information_schema", "performance_schema", "sys");
 
     private final Map<String, String> values;
     private final Path source;
@@ -104,42 +146,44 @@ public final class Config {
                 throw ShardSchemaException.usage(where + ": unknown key '" + key + "'; known keys: "
                         + String.join(", ", DEFAULTS.keySet()));
             }
-            v.put(key, unquote(where, line.substring(eq + 1).strip()));
+            v.put(key, value(where, line.substring(eq + 1)));
         }
         return new Config(v, file);
     }
 
-    private static String unquote(String where, String value) {
-        if (value.length() >= 2 && (value.startsWith("\"") && value.endsWith("\"")
-                || value.startsWith("'") && value.endsWith("'"))) {
-            return value.substring(1, value.length() - 1);
-        }
+    /** The value of a line: quoted (kept as written between the quotes) or up to a ` #` comment, stripped. */
+    private static String value(String where, String text) {
+        String value = text.strip();
         if (value.startsWith("\"") || value.startsWith("'")) {
-            throw ShardSchemaException.usage(where + ": unterminated quote");
+            Matcher quoted = QUOTED.matcher(value);
+            if (!quoted.matches()) {
+                throw ShardSchemaException.usage(where + ": a quoted value must end with its quote (only a # comment"
+                        + " may follow)");
+            }
+            return quoted.group(2);
         }
-        return value;
+        Matcher unquoted = UNQUOTED.matcher(text);
+        unquoted.matches();
+        return unquoted.group(1).strip();
     }
 
     private void validate() {
         if (values.get("dbDSN") != null) {
             Dsn.parse(values.get("dbDSN"));
         }
-        for (String key : List.of("workers", "perServerConcurrency", "heartbeatSeconds", "stallSeconds", "maxRuns",
-                "lockWaitTimeoutSeconds", "onlinePerServer")) {
-            positive(key);
-        }
-        nonNegative("retryDelaySeconds");
-        nonNegative("trashRetentionDays");
-        nonNegative("guardTableRows");
-        nonNegative("guardCopyRows");
+        NUMBERS.forEach((key, range) -> {
+            if (values.get(key) != null) {
+                number(key);
+            }
+        });
         if (!List.of("true", "false").contains(values.get("apiOpenReads").strip())) {
             throw badValue("apiOpenReads", "true or false");
         }
-        if (values.get("portOverride") != null) {
-            int port = positive("portOverride");
-            if (port > 65535) {
-                throw badValue("portOverride", "a port in 1..65535");
-            }
+        String pendingDropsDb = pendingDropsDb();
+        if (!DATABASE_NAME.matcher(pendingDropsDb).matches()
+                || SYSTEM_DATABASES.contains(pendingDropsDb.toLowerCase(Locale.ROOT))) {
+            throw badValue("pendingDropsDb", "a database name of 1-64 letters, digits, _ or $ (and not a system"
+                    + " database such as mysql)");
         }
         // One late heartbeat must not look like a dead runner: leave room for a few.
         if (stallSeconds() < 3 * heartbeatSeconds()) {
@@ -152,26 +196,23 @@ public final class Config {
         return source == null ? "" : source + ": ";
     }
 
-    private int positive(String key) {
-        int n = integer(key);
-        if (n < 1) {
-            throw badValue(key, "a whole number of at least 1");
+    /** A number key's value, within its range (checked when the config loads). */
+    private long number(String key) {
+        Range range = NUMBERS.get(key);
+        long n;
+        try {
+            n = Long.parseLong(values.get(key).strip());
+        } catch (NumberFormatException e) {
+            throw badValue(key, range.toString());
+        }
+        if (n < range.min() || n > range.max()) {
+            throw badValue(key, range.toString());
         }
         return n;
     }
 
-    private void nonNegative(String key) {
-        if (integer(key) < 0) {
-            throw badValue(key, "a whole number of at least 0");
-        }
-    }
-
     private int integer(String key) {
-        try {
-            return Integer.parseInt(values.get(key).strip());
-        } catch (NumberFormatException e) {
-            throw badValue(key, "a whole number");
-        }
+        return Math.toIntExact(number(key));
     }
 
     private ShardSchemaException badValue(String key, String expected) {
@@ -237,12 +278,12 @@ public final class Config {
 
     /** Rows above which a sql change that blocks writes (INPLACE with a lock) is refused without --force. */
     public long guardTableRows() {
-        return integer("guardTableRows");
+        return number("guardTableRows");
     }
 
     /** Rows above which a sql change that copies the table (rewrites every row, blocking writes) is refused. */
     public long guardCopyRows() {
-        return integer("guardCopyRows");
+        return number("guardCopyRows");
     }
 
     public Path logDir() {
@@ -262,7 +303,7 @@ public final class Config {
     }
 
     public Optional<Integer> portOverride() {
-        return Optional.ofNullable(values.get("portOverride")).map(s -> Integer.parseInt(s.strip()));
+        return Optional.ofNullable(values.get("portOverride")).map(s -> integer("portOverride"));
     }
 
     public Optional<String> databaseOverride() {

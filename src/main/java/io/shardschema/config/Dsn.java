@@ -4,6 +4,7 @@ import io.shardschema.ShardSchemaException;
 
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -23,6 +24,8 @@ public final class Dsn {
             Pattern.CASE_INSENSITIVE);
     private static final String FORMS = "expected user:password@tcp(host:port)/database, user@unix(/path/to.sock)/database"
             + " or jdbc:mariadb://host:port/database?user=...";
+    /** The longest connect timeout (timeout=): far above any sensible one, and within the driver's int millis. */
+    private static final Duration MAX_TIMEOUT = Duration.ofHours(1);
 
     private final String user;
     private final String password;
@@ -326,13 +329,10 @@ public final class Dsn {
         if (!m.matches()) {
             throw ShardSchemaException.usage("DSN " + this + ": timeout=" + value + " is not a duration like 5s");
         }
-        long n = Long.parseLong(m.group(1));
-        String unit = m.group(2) == null ? "s" : m.group(2);
-        return switch (unit) {
-            case "ms" -> n;
-            case "m" -> n * 60_000;
-            default -> n * 1000;
-        };
+        Duration unit = m.group(2) == null || m.group(2).equals("s") ? Duration.ofSeconds(1)
+                : m.group(2).equals("ms") ? Duration.ofMillis(1) : Duration.ofMinutes(1);
+        return Durations.times(m.group(1), unit, MAX_TIMEOUT).orElseThrow(() -> ShardSchemaException.usage("DSN "
+                + this + ": timeout=" + value + " is more than " + MAX_TIMEOUT.toMinutes() + "m")).toMillis();
     }
 
     /** The Go-driver form with the password, for storage where a password is allowed (never the catalog). */

@@ -79,6 +79,24 @@ class BadInputTest {
     }
 
     @Test
+    void numbersBeyondTheirBoundsAreUsageErrors() throws IOException {
+        Cli.Result purge = run("trash", "purge", "--older-than", "99999999999999999999d");
+        assertThat(purge.exit()).as(purge.all()).isEqualTo(2);
+        assertThat(purge.err()).contains("--older-than '99999999999999999999d' is more than 36500d");
+        Cli.Result workers = run("run", "--workers", "100000");
+        assertThat(workers.exit()).as(workers.all()).isEqualTo(2);
+        assertThat(workers.err()).contains("--workers must be in 1..1024");
+        Cli.Result throttle = run("throttle", "workers", "99999999999");
+        assertThat(throttle.exit()).as(throttle.all()).isEqualTo(2);
+        assertThat(throttle.err()).contains("N must be a whole number, at least 1").contains("at most 1024");
+        Path cfg = Files.writeString(fleet.dir.resolve("heartbeat.cnf"), Files.readString(fleet.configFile)
+                + "heartbeatSeconds=1000000000\n");
+        Cli.Result heartbeat = Cli.run(cfg, "status");
+        assertThat(heartbeat.exit()).as(heartbeat.all()).isEqualTo(2);
+        assertThat(heartbeat.err()).contains("heartbeatSeconds = '1000000000' is not a whole number in 1..3600");
+    }
+
+    @Test
     void unknownShardId() {
         for (String[] args : new String[][]{{"shard", "remove", "98765"}, {"retry", "--shard", "98765"},
                 {"log", "--shard", "98765"}}) {

@@ -59,6 +59,52 @@ class ConfigTest {
     }
 
     @Test
+    void anUnquotedSpaceHashStartsACommentAndQuotedValuesKeepTheirHash() throws IOException {
+        Config c = Config.load(write("workers=4  # four is enough\nmaxRuns=5\t# tab\n"
+                + "apiToken=\"ab #cd\"  # the token\nlogDir=/srv/a#b\npendingDropsDb= _trash # moved tables\n"
+                + "ptOscPath='/opt/pt #1/pt-osc'\n"));
+        assertThat(c.workers()).isEqualTo(4);
+        assertThat(c.maxRuns()).isEqualTo(5);
+        assertThat(c.apiToken()).contains("ab #cd");
+        assertThat(c.logDir()).isEqualTo(Path.of("/srv/a#b"));
+        assertThat(c.pendingDropsDb()).isEqualTo("_trash");
+        assertThat(c.ptOscPath()).isEqualTo("/opt/pt #1/pt-osc");
+        Path trailing = write("apiToken=\"ab\" cd\n");
+        assertThatThrownBy(() -> Config.load(trailing)).isInstanceOfSatisfying(ShardSchemaException.class, e -> {
+            assertThat(e.exitCode()).isEqualTo(2);
+            assertThat(e.getMessage()).contains("line 1").contains("must end with its quote").doesNotContain("ab");
+        });
+    }
+
+    @Test
+    void numbersOutOfTheirRangeAreUsageErrorsNamingTheRange() throws IOException {
+        for (String line : new String[]{"heartbeatSeconds=1000000000", "workers=99999999999999999999",
+                "stallSeconds=2147483648", "maxRuns=256", "trashRetentionDays=-1", "lockWaitTimeoutSeconds=0",
+                "portOverride=70000", "guardCopyRows=1e6"}) {
+            Path f = write(line + "\n");
+            String key = line.substring(0, line.indexOf('='));
+            assertThatThrownBy(() -> Config.load(f)).as(line).isInstanceOfSatisfying(ShardSchemaException.class, e -> {
+                assertThat(e.exitCode()).isEqualTo(2);
+                assertThat(e.getMessage()).contains(key).containsPattern("a whole number in \\d+\\.\\.\\d+");
+            });
+        }
+        Config big = Config.load(write("guardTableRows=5000000000\nstallSeconds=86400\nheartbeatSeconds=3600\n"));
+        assertThat(big.guardTableRows()).isEqualTo(5_000_000_000L);
+        assertThat(big.stallSeconds()).isEqualTo(86400);
+    }
+
+    @Test
+    void pendingDropsDbMustBeAPlainDatabaseName() throws IOException {
+        for (String name : new String[]{"bad.name", "\"a b\"", "\"\"", "mysql", "Information_Schema", "x".repeat(65),
+                "tr`ash", "a/b"}) {
+            Path f = write("pendingDropsDb=" + name + "\n");
+            assertThatThrownBy(() -> Config.load(f)).as(name).isInstanceOfSatisfying(ShardSchemaException.class,
+                    e -> assertThat(e.getMessage()).contains("pendingDropsDb").contains("database name"));
+        }
+        assertThat(Config.load(write("pendingDropsDb=_Pending$drops_2\n")).pendingDropsDb()).isEqualTo("_Pending$drops_2");
+    }
+
+    @Test
     void resolvesExplicitThenEnvironmentThenEmbedded() throws IOException {
         Path f = write("workers=3\n");
         assertThat(Config.resolve(f, Map.of()).workers()).isEqualTo(3);

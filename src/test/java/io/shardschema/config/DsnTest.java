@@ -109,4 +109,17 @@ class DsnTest {
         assertThat(stored.hasPassword()).isFalse();
         assertThat(stored.toGoForm(true)).isEqualTo("u@tcp(h:1)/d?tls=true");
     }
+
+    @Test
+    void anOverlongTimeoutIsAUsageErrorNotAnOverflow() {
+        for (String timeout : new String[]{"99999999999999999999", "153722867280912931m", "61m"}) {
+            Dsn d = Dsn.parse("u@tcp(h:3306)/x?timeout=" + timeout);
+            assertThatThrownBy(d::jdbcProperties).as(timeout).isInstanceOfSatisfying(ShardSchemaException.class, e -> {
+                assertThat(e.exitCode()).isEqualTo(2);
+                assertThat(e.getMessage()).contains("timeout=" + timeout + " is more than 60m");
+            });
+        }
+        assertThat(Dsn.parse("u@tcp(h:3306)/x?timeout=60m").jdbcProperties().getProperty("connectTimeout"))
+                .isEqualTo("3600000");
+    }
 }
