@@ -85,7 +85,7 @@ public final class Runner {
         this.workers = workers;
         this.follow = follow;
         this.listener = listener;
-        this.control = new ThrottleControl(config.throttlingFile(), config.stopFile(), clock);
+        this.control = new ThrottleControl(config.throttlingFile(), config.stopFile());
         this.clock = clock;
         this.name = runnerName();
         this.pauseFile = config.logDir().resolve("pause-" + name.replaceAll("[^A-Za-z0-9_.-]", "_"));

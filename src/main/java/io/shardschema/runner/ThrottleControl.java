@@ -8,15 +8,15 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Locale;
+import java.util.function.LongSupplier;
 
 /**
  * The run-time controls a DBA drives from outside the runner: the throttling file ({@code pause}, {@code workers N},
  * absent = full speed) and the stop file. Re-read at most every {@link #REFRESH}, so a change reaches running
- * runners within a second. An unreadable or garbled throttling file fails closed: it counts as a pause.
+ * runners within a second. An unreadable or garbled throttling file fails closed: it counts as a pause. The interval
+ * is measured on a monotonic ticker, not the wall clock: a clock stepped back must not hide the files for as long.
  */
 public final class ThrottleControl {
     public static final Duration REFRESH = Duration.ofMillis(500);
@@ -32,15 +32,21 @@ public final class ThrottleControl {
 
     private final Path throttlingFile;
     private final Path stopFile;
-    private final Clock clock;
-    private Instant lastRead = Instant.MIN;
+    /** Nanoseconds from an arbitrary origin that only moves forward (System.nanoTime). */
+    private final LongSupplier ticker;
+    private long nextRead;
     private State state = State.FULL_SPEED;
     private boolean stop;
 
-    public ThrottleControl(Path throttlingFile, Path stopFile, Clock clock) {
+    public ThrottleControl(Path throttlingFile, Path stopFile) {
+        this(throttlingFile, stopFile, System::nanoTime);
+    }
+
+    ThrottleControl(Path throttlingFile, Path stopFile, LongSupplier ticker) {
         this.throttlingFile = throttlingFile;
         this.stopFile = stopFile;
-        this.clock = clock;
+        this.ticker = ticker;
+        this.nextRead = ticker.getAsLong();
     }
 
     public synchronized State state() {
@@ -54,11 +60,12 @@ public final class ThrottleControl {
     }
 
     private void refresh() {
-        Instant now = clock.instant();
-        if (Duration.between(lastRead, now).compareTo(REFRESH) < 0) {
+        long now = ticker.getAsLong();
+        // A difference, not a comparison of the values: nanoTime may wrap.
+        if (now - nextRead < 0) {
             return;
         }
-        lastRead = now;
+        nextRead = now + REFRESH.toNanos();
         state = read(throttlingFile);
         stop = stopFile != null && Files.exists(stopFile);
     }
