@@ -7,6 +7,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
@@ -17,7 +18,9 @@ import java.util.List;
 
 /**
  * The pending-drops database of a shard server: tables replaced by a cut-over or dropped by a version wait there,
- * under names that start with the time they were moved, until {@code trash purge} drops them.
+ * under names that start with the time they were moved, until {@code trash purge} drops them. That time is the
+ * shard server's UTC clock, and their age is measured on the same clock: the runner that moved a table and the
+ * host that purges may disagree with the server, and with each other.
  */
 public final class PendingDrops {
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
@@ -29,24 +32,36 @@ public final class PendingDrops {
         return STAMP.format(at);
     }
 
-    /** The name of {@code schema.table} moved at {@code at}: the stamp first, so that shortening keeps it. */
-    public static String name(String schema, String table, Instant at) {
-        return Sql.tableName(stamp(at) + "_" + schema + "_" + table);
+    /**
+     * The name of {@code schema.table} moved now, stamped with the UTC time of the server {@code c} is connected to:
+     * the stamp first, so that shortening keeps it.
+     */
+    public static String name(Connection c, String schema, String table) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT UTC_TIMESTAMP()")) {
+            rs.next();
+            return Sql.tableName(STAMP.format(rs.getObject(1, LocalDateTime.class)) + "_" + schema + "_" + table);
+        }
     }
 
-    /** A table waiting to be dropped; {@code movedAt} is null for a table ShardSchema did not put there. */
-    public record Entry(String server, String table, Instant movedAt, long rows, long bytes) {
+    /**
+     * A table waiting to be dropped, and how long ago it was moved by its server's clock; {@code movedAt} and
+     * {@code ageSeconds} are null for a table ShardSchema did not put there.
+     */
+    public record Entry(String server, String table, Instant movedAt, Long ageSeconds, long rows, long bytes) {
     }
 
     public static List<Entry> list(Connection c, String database, String server) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT TABLE_NAME, COALESCE(TABLE_ROWS, 0),"
-                + " COALESCE(DATA_LENGTH + INDEX_LENGTH, 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?"
-                + " ORDER BY TABLE_NAME")) {
+                + " COALESCE(DATA_LENGTH + INDEX_LENGTH, 0), UTC_TIMESTAMP() FROM information_schema.TABLES"
+                + " WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME")) {
             ps.setString(1, database);
             try (ResultSet rs = ps.executeQuery()) {
                 List<Entry> out = new ArrayList<>();
                 while (rs.next()) {
-                    out.add(new Entry(server, rs.getString(1), movedAt(rs.getString(1)), rs.getLong(2), rs.getLong(3)));
+                    Instant movedAt = movedAt(rs.getString(1));
+                    Instant serverNow = rs.getObject(4, LocalDateTime.class).toInstant(ZoneOffset.UTC);
+                    Long age = movedAt == null ? null : Duration.between(movedAt, serverNow).toSeconds();
+                    out.add(new Entry(server, rs.getString(1), movedAt, age, rs.getLong(2), rs.getLong(3)));
                 }
                 return out;
             }

@@ -4,6 +4,7 @@ import io.shardschema.change.PendingDrops;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -25,8 +26,9 @@ final class TrashListCommand implements Callable<Integer> {
             StringBuilder sb = new StringBuilder();
             for (PendingDrops.Entry t : tables) {
                 sb.append(String.format("%s %s.%s moved %s, ~%d rows, %d MB%n", t.server(), database, t.table(),
-                        t.movedAt() == null ? "(unknown: not put there by shardschema)" : t.movedAt(), t.rows(),
-                        t.bytes() / (1024 * 1024)));
+                        t.movedAt() == null ? "(unknown: not put there by shardschema)"
+                                : t.movedAt() + " (" + Duration.ofSeconds(t.ageSeconds()) + " ago by its server's clock)",
+                        t.rows(), t.bytes() / (1024 * 1024)));
             }
             return sb.append(tables.size()).append(" tables in ").append(database).toString();
         }

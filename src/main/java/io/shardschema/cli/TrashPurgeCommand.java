@@ -8,7 +8,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -16,8 +15,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 @Command(name = "purge", mixinStandardHelpOptions = true, description = "Drop the tables that have waited in the"
-        + " pending-drops database longer than --older-than (default: trashRetentionDays), one at a time. Tables"
-        + " shardschema did not put there are left alone.")
+        + " pending-drops database longer than --older-than (default: trashRetentionDays) by their server's clock, one"
+        + " at a time. Tables shardschema did not put there are left alone.")
 final class TrashPurgeCommand implements Callable<Integer> {
     private static final Pattern DURATION = Pattern.compile("(\\d+)([smhd])");
     /** As trashRetentionDays' bound: a hundred years. */
@@ -62,11 +61,10 @@ final class TrashPurgeCommand implements Callable<Integer> {
     public Integer call() {
         Duration age = olderThan == null ? Duration.ofDays(context.config().trashRetentionDays()) : parse(olderThan);
         String db = context.config().pendingDropsDb();
-        Instant cutoff = Instant.now().minus(age);
         List<PendingDrops.Entry> dropped = new ArrayList<>();
         TrashCommand.eachServer(context, (server, c) -> {
             for (PendingDrops.Entry t : PendingDrops.list(c, db, server)) {
-                if (t.movedAt() != null && !t.movedAt().isAfter(cutoff)) {
+                if (t.ageSeconds() != null && t.ageSeconds() >= age.toSeconds()) {
                     PendingDrops.drop(c, db, t.table());
                     dropped.add(t);
                 }

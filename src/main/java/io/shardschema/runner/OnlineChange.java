@@ -186,7 +186,7 @@ final class OnlineChange {
                         }
                         String stamp = PendingDrops.stamp(clock.instant());
                         online.swapNames(shardId, v, Sql.tableName("_" + table + "_" + stamp + "_old"),
-                                PendingDrops.name(schema, table, clock.instant()));
+                                PendingDrops.name(c, schema, table));
                         // Only if no cancel came meanwhile: a cancel and the start of the swap exclude each other.
                         phase = moveTo(shardId, v, phase, OnlineCatalog.CUTTING_OVER);
                     }
@@ -245,7 +245,7 @@ final class OnlineChange {
         String state = Run.APPLIED;
         try (Statement s = c.createStatement()) {
             if (drop && exists) {
-                String pending = PendingDrops.name(schema, table, clock.instant());
+                String pending = PendingDrops.name(c, schema, table);
                 s.execute("CREATE DATABASE IF NOT EXISTS " + Sql.quote(config.pendingDropsDb()));
                 s.execute("RENAME TABLE " + Sql.quote(schema) + "." + Sql.quote(table) + " TO "
                         + Sql.quote(config.pendingDropsDb()) + "." + Sql.quote(pending));
