@@ -2,6 +2,7 @@ package io.shardschema.change;
 
 import io.shardschema.ShardSchemaException;
 import io.shardschema.config.Dsn;
+import io.shardschema.config.LocalFiles;
 import io.shardschema.schema.Sql;
 
 import java.io.BufferedReader;
@@ -46,14 +47,12 @@ public final class PtOsc {
     }
 
     /**
-     * Makes the directory for option files and run logs (private to this user when it creates it), and removes the
-     * option files of runners that were killed before they could (their process is gone): they hold passwords.
+     * Makes the directory for option files and run logs, or checks that it is private to this user (see
+     * {@link LocalFiles#privateDirectory}), and removes the option files of runners that were killed before they
+     * could (their process is gone): they hold passwords.
      */
     public static void prepareWorkDir(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        }
-        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+        try (java.util.stream.Stream<Path> files = Files.list(LocalFiles.privateDirectory(dir))) {
             for (Path f : files.toList()) {
                 Matcher m = OPTION_FILE.matcher(f.getFileName().toString());
                 if (m.matches() && !ProcessHandle.of(Long.parseLong(m.group(1))).map(ProcessHandle::isAlive).orElse(false)) {
@@ -115,8 +114,8 @@ public final class PtOsc {
     /** Starts pt-osc on {@code schema.table} of the server {@code dsn} (with credentials) names. */
     public Running start(Dsn dsn, String schema, String table, String alter, Map<String, String> options, Mode mode,
                          Path workDir) throws IOException {
-        Files.createDirectories(workDir);
-        Path optionFile = Files.createTempFile(workDir, OPTION_FILE_PREFIX + ProcessHandle.current().pid() + "-", ".cnf",
+        // A fresh name (created exclusively, so never through a link) in a directory only this user can write.
+        Path optionFile = Files.createTempFile(LocalFiles.privateDirectory(workDir), OPTION_FILE_PREFIX + ProcessHandle.current().pid() + "-", ".cnf",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         try {
             Files.writeString(optionFile, optionFileText(dsn));

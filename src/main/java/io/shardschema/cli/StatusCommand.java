@@ -10,7 +10,6 @@ import io.shardschema.runner.ThrottleControl;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -129,7 +128,7 @@ final class StatusCommand implements Callable<Integer> {
             stalled.add(new StalledTask(s.id(), s.schemaName(), s.version(), s.task(), s.lastTaskHb()));
         }
         return new Result(total, out, stalled, catalog.failedBy(Run.DRIFTED, LISTED), catalog.failedBy(Run.REFUSED, LISTED),
-                catalog.pinnedShards(), throttle.description(), throttle, Files.exists(config.stopFile()),
+                catalog.pinnedShards(), throttle.description(), throttle, ThrottleControl.stopFilePresent(config.stopFile()),
                 catalog.activeRunners(config.stallSeconds()), counts);
     }
 }

@@ -21,13 +21,19 @@ public final class Config {
     public static final Path DEFAULT_FILE = Path.of("/etc/ShardSchema.cnf");
     public static final String ENV_VAR = "SHARDSCHEMA_CONFIG";
 
+    /**
+     * The user's own folder: the default home of the control files, run logs and embedded server. Not /tmp, where
+     * another local user could make them first (and pause or stop the runners, or plant links that they follow).
+     */
+    private static final String PRIVATE_DIR = System.getProperty("user.home") + "/.shardschema";
+
     /** Every key the file may hold, with its default (null: unset). Order is the README's. */
     static final Map<String, String> DEFAULTS = defaults();
 
     private static Map<String, String> defaults() {
         Map<String, String> d = new LinkedHashMap<>();
         d.put("dbDSN", null);
-        d.put("throttlingFile", "/tmp/ShardSchema.throttle");
+        d.put("throttlingFile", PRIVATE_DIR + "/ShardSchema.throttle");
         d.put("workers", "8");
         d.put("perServerConcurrency", "4");
         d.put("heartbeatSeconds", "5");
@@ -35,13 +41,13 @@ public final class Config {
         d.put("maxRuns", "3");
         d.put("retryDelaySeconds", "10");
         d.put("lockWaitTimeoutSeconds", "10");
-        d.put("stopFile", "/tmp/ShardSchema.stop");
+        d.put("stopFile", PRIVATE_DIR + "/ShardSchema.stop");
         d.put("ptOscPath", "pt-online-schema-change");
         d.put("onlinePerServer", "1");
         d.put("guardTableRows", "2000000");
         d.put("guardCopyRows", "100000");
         d.put("defaultsFile", null);
-        d.put("logDir", "/tmp/shardschema-logs");
+        d.put("logDir", PRIVATE_DIR + "/logs");
         d.put("pendingDropsDb", "_pending_drops");
         d.put("trashRetentionDays", "7");
         d.put("hostOverride", null);
@@ -49,7 +55,7 @@ public final class Config {
         d.put("databaseOverride", null);
         d.put("apiToken", null);
         d.put("apiOpenReads", "true");
-        d.put("embeddedDir", System.getProperty("user.home") + "/.shardschema");
+        d.put("embeddedDir", PRIVATE_DIR);
         return d;
     }
 

@@ -1,16 +1,19 @@
 package io.shardschema.runner;
 
 import io.shardschema.catalog.Catalog;
+import io.shardschema.config.LocalFiles;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * The output of a long run (an online change): appended line by line to a per-run file under {@code logDir}, and
+ * The output of a long run (an online change): appended line by line to a per-run file under {@code logDir} (a
+ * private directory; the file is never reached through a link), and
  * written to the run's {@code log} row on every {@link #flush}, so a crash loses only the last few seconds.
  */
 final class RunOutput implements AutoCloseable {
@@ -31,10 +34,10 @@ final class RunOutput implements AutoCloseable {
         this.shardId = shardId;
         this.version = version;
         this.run = run;
-        Files.createDirectories(logDir);
-        this.file = logDir.resolve("shard-" + shardId + "-v" + version + "-run" + run + ".log");
+        this.file = LocalFiles.privateDirectory(logDir).resolve("shard-" + shardId + "-v" + version + "-run" + run
+                + ".log");
         this.writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                StandardOpenOption.APPEND);
+                StandardOpenOption.APPEND, LinkOption.NOFOLLOW_LINKS);
     }
 
     synchronized void line(String line) {

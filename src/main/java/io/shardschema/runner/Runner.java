@@ -6,6 +6,7 @@ import io.shardschema.catalog.Lease;
 import io.shardschema.catalog.Version;
 import io.shardschema.change.PtOsc;
 import io.shardschema.config.Config;
+import io.shardschema.config.LocalFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -340,9 +341,8 @@ public final class Runner {
     /** Creates or removes pt-osc's pause file: a pause in the throttle file pauses running copies too. */
     private void pauseOnlineChanges(boolean paused) {
         try {
-            if (paused && !Files.exists(pauseFile)) {
-                Files.createDirectories(pauseFile.getParent());
-                Files.writeString(pauseFile, "paused by the throttle file " + config.throttlingFile() + "\n");
+            if (paused && !Files.exists(pauseFile, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                LocalFiles.createNew(pauseFile, "paused by the throttle file " + config.throttlingFile() + "\n");
             } else if (!paused) {
                 Files.deleteIfExists(pauseFile);
             }

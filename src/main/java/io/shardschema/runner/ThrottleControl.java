@@ -1,25 +1,34 @@
 package io.shardschema.runner;
 
 import io.shardschema.ShardSchemaException;
+import io.shardschema.config.LocalFiles;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.function.LongSupplier;
 
 /**
  * The run-time controls a DBA drives from outside the runner: the throttling file ({@code pause}, {@code workers N},
  * absent = full speed) and the stop file. Re-read at most every {@link #REFRESH}, so a change reaches running
- * runners within a second. An unreadable or garbled throttling file fails closed: it counts as a pause. The interval
+ * runners within a second. An unreadable or garbled throttling file fails closed: it counts as a pause, and so does
+ * one that other users could have written (see {@link LocalFiles#untrusted}): its "resume" or "workers N" may not be
+ * the DBA's, while its pause might be. A stop file stops whoever made it (links are not followed). The interval
  * is measured on a monotonic ticker, not the wall clock: a clock stepped back must not hide the files for as long.
  */
 public final class ThrottleControl {
     public static final Duration REFRESH = Duration.ofMillis(500);
+    /** A throttling file holds a word or two: a larger one is garbled, and read no further. */
+    private static final int MAX_BYTES = 1024;
 
     /** The throttle in force: paused, or at most {@code workerLimit} tasks at once (null: no limit). */
     public record State(boolean paused, Integer workerLimit, String description) {
@@ -67,14 +76,26 @@ public final class ThrottleControl {
         }
         nextRead = now + REFRESH.toNanos();
         state = read(throttlingFile);
-        stop = stopFile != null && Files.exists(stopFile);
+        stop = stopFile != null && stopFilePresent(stopFile);
+    }
+
+    /** Whether the stop file is there: anything at its path, a link too (not followed), stops the runners. */
+    public static boolean stopFilePresent(Path stopFile) {
+        return Files.exists(stopFile, LinkOption.NOFOLLOW_LINKS);
     }
 
     /** Parses a throttling file; absent means full speed. */
     public static State read(Path file) {
         String text;
         try {
-            text = Files.readString(file).strip().toLowerCase(Locale.ROOT);
+            Optional<String> untrusted = LocalFiles.untrusted(file);
+            if (untrusted.isPresent()) {
+                return new State(true, null, "paused: throttling file not trusted: " + untrusted.get()
+                        + "; remove it, or write it with `shardschema throttle` as this user");
+            }
+            try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+                text = new String(in.readNBytes(MAX_BYTES), StandardCharsets.UTF_8).strip().toLowerCase(Locale.ROOT);
+            }
         } catch (NoSuchFileException e) {
             return State.FULL_SPEED;
         } catch (IOException e) {
@@ -113,9 +134,8 @@ public final class ThrottleControl {
     /** Replaces the throttling file atomically, so a runner never reads half a file. */
     public static void write(Path file, String content) {
         try {
-            Path dir = file.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            // Readable by all: runners may run as other users, and a file they cannot read pauses them.
+            Path dir = LocalFiles.sharedDirectory(file.toAbsolutePath().getParent());
+            // Readable by all: `status` may run as another user. The rename replaces a link, never follows it.
             Path tmp = Files.createTempFile(dir, ".throttle", ".tmp", java.nio.file.attribute.PosixFilePermissions
                     .asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--")));
             Files.writeString(tmp, content + "\n");

@@ -33,6 +33,16 @@ class ConfigTest {
     }
 
     @Test
+    void controlFilesAndLogsDefaultToTheUsersOwnFolderNotTmp() throws IOException {
+        Config c = Config.load(write("workers=1\n"));
+        Path own = Path.of(System.getProperty("user.home"), ".shardschema");
+        assertThat(c.throttlingFile()).isEqualTo(own.resolve("ShardSchema.throttle"));
+        assertThat(c.stopFile()).isEqualTo(own.resolve("ShardSchema.stop"));
+        assertThat(c.logDir()).isEqualTo(own.resolve("logs"));
+        assertThat(c.embeddedDir()).isEqualTo(own);
+    }
+
+    @Test
     void unknownKeyNamesTheKeyAndLine() throws IOException {
         Path f = write("workers=2\nwokers=3\n");
         assertThatThrownBy(() -> Config.load(f)).isInstanceOfSatisfying(ShardSchemaException.class, e -> {

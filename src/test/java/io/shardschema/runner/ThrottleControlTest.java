@@ -1,15 +1,19 @@
 package io.shardschema.runner;
 
+import io.shardschema.ShardSchemaException;
+import io.shardschema.testing.OtherUser;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.function.LongSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class ThrottleControlTest {
     @TempDir
@@ -67,5 +71,58 @@ class ThrottleControlTest {
         assertThat(ThrottleControl.read(file).paused()).as("an empty file is read mid-write").isTrue();
         Files.writeString(file, "workers=3");
         assertThat(ThrottleControl.read(file).workerLimit()).isEqualTo(3);
+    }
+
+    @Test
+    void aThrottlingFileOthersCouldHaveWrittenPausesWhateverItSays() throws IOException {
+        Path victim = Files.writeString(dir.resolve("elsewhere"), "workers 3");
+        Path link = Files.createSymbolicLink(dir.resolve("throttle"), victim);
+        assertThat(ThrottleControl.read(link).paused()).as("a link is not followed").isTrue();
+        assertThat(ThrottleControl.read(link).description()).contains("is a symbolic link");
+
+        Path open = Files.writeString(dir.resolve("open"), "resume");
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rw-rw-rw-"));
+        assertThat(ThrottleControl.read(open).description()).startsWith("paused").contains("writable by other users");
+
+        Path shared = Files.createDirectory(dir.resolve("shared"));
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path inShared = Files.writeString(shared.resolve("throttle"), "workers 2");
+        assertThat(ThrottleControl.read(inShared).description()).startsWith("paused")
+                .contains("its directory " + shared + " is writable by other users");
+        // Sticky, as /tmp: others cannot replace this user's file there.
+        Files.setAttribute(shared, "unix:mode", 01777);
+        assertThat(ThrottleControl.read(inShared).workerLimit()).isEqualTo(2);
+    }
+
+    @Test
+    void aThrottlingFileOfAnotherUserPauses() throws IOException {
+        Path file = OtherUser.give(Files.writeString(dir.resolve("throttle"), "resume"));
+        assertThat(ThrottleControl.read(file).paused()).isTrue();
+        assertThat(ThrottleControl.read(file).description()).contains("is owned by nobody");
+    }
+
+    @Test
+    void writingRefusesADirectoryOthersCanWriteAndReplacesALinkInsteadOfFollowingIt() throws IOException {
+        Path shared = Files.createDirectory(dir.resolve("shared"));
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
+        assertThatThrownBy(() -> ThrottleControl.write(shared.resolve("throttle"), "pause"))
+                .isInstanceOfSatisfying(ShardSchemaException.class, e -> assertThat(e.getMessage())
+                        .contains("cannot write throttling file").contains("writable by other users"));
+        assertThat(shared.resolve("throttle")).doesNotExist();
+
+        Path victim = Files.writeString(dir.resolve("victim"), "untouched");
+        Path link = Files.createSymbolicLink(dir.resolve("throttle"), victim);
+        ThrottleControl.write(link, "pause");
+        assertThat(victim).hasContent("untouched");
+        assertThat(Files.isSymbolicLink(link)).isFalse();
+        assertThat(ThrottleControl.read(link).paused()).isTrue();
+        assertThat(ThrottleControl.read(link).description()).isEqualTo("paused by " + link);
+    }
+
+    @Test
+    void aStopFileStopsEvenAsADanglingLink() throws IOException {
+        Path stop = Files.createSymbolicLink(dir.resolve("stop"), dir.resolve("nowhere"));
+        ThrottleControl control = new ThrottleControl(dir.resolve("throttle"), stop, new ManualTicker());
+        assertThat(control.stopRequested()).isTrue();
     }
 }
