@@ -19,7 +19,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -33,7 +34,10 @@ public final class ApiServer implements AutoCloseable {
             .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     private static final int MAX_BODY_BYTES = 1 << 20;
-    private static final int THREADS = 8;
+    /** Connections open at once; the JDK server closes any further one as soon as it arrives. */
+    static final int MAX_CONNECTIONS = 256;
+    /** Seconds a client has to send a whole request (line, headers and body) before its connection is closed. */
+    static final int REQUEST_SECONDS = 10;
     private static final java.util.Set<String> LOOPBACK_NAMES = java.util.Set.of("localhost", "127.0.0.1", "[::1]");
 
     private final HttpServer http;
@@ -60,11 +64,19 @@ public final class ApiServer implements AutoCloseable {
      */
     public static ApiServer start(String bind, int port, Commands commands, FleetMetrics metrics, String apiToken,
                                   boolean openReads) throws IOException {
-        // The JDK server writes a body in 4 KiB pieces; with Nagle's algorithm each piece waits for the client's
-        // delayed ACK (40 ms), which made a 400 KB grid page take seconds. Read once, before the first server.
+        // The JDK server's settings, read once, before its first instance. It writes a body in 4 KiB pieces; with
+        // Nagle's algorithm each piece waits for the client's delayed ACK (40 ms), which made a 400 KB grid page
+        // take seconds. It reads a request on an executor thread with blocking reads and no timeout: maxReqTime
+        // closes a connection whose request is not in after REQUEST_SECONDS (one that sends nothing, after 10 to
+        // 20 s). No maxRspTime: it counts the command's own time too, and would cut a long checksum or drift.
         System.setProperty("sun.net.httpserver.nodelay", "true");
+        System.setProperty("sun.net.httpserver.maxReqTime", String.valueOf(REQUEST_SECONDS));
+        System.setProperty("jdk.httpserver.maxConnections", String.valueOf(MAX_CONNECTIONS));
         HttpServer http = HttpServer.create(new InetSocketAddress(bind, port), 64);
-        ExecutorService executor = Executors.newFixedThreadPool(THREADS, r -> {
+        // As many threads as connections, made when needed and never queued for: a client that sends half a
+        // request holds its own connection's thread, and no other request waits behind it.
+        ExecutorService executor = new ThreadPoolExecutor(0, MAX_CONNECTIONS, 60, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), r -> {
             Thread t = new Thread(r, "http");
             t.setDaemon(true);
             return t;
