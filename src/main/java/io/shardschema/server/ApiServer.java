@@ -45,6 +45,7 @@ public final class ApiServer implements AutoCloseable {
     private final Commands commands;
     private final ApiAuth auth;
     private final FleetMetrics metrics;
+    private final WorkLimits work = new WorkLimits();
     /** Bound to a loopback address: only requests naming a loopback host are served (no DNS rebinding). */
     private final boolean loopbackOnly;
 
@@ -113,8 +114,7 @@ public final class ApiServer implements AutoCloseable {
         }
 
         static Reply error(ApiError e) {
-            Map<String, String> headers = e.status == 401 ? Map.of("WWW-Authenticate", "Bearer") : Map.of();
-            return json(e.status, errorBody(e.getMessage(), e.status).toString(), headers);
+            return json(e.status, errorBody(e.getMessage(), e.status).toString(), e.headers);
         }
 
         /** Every error's body: {"error": message, "status": n}. */
@@ -191,9 +191,9 @@ public final class ApiServer implements AutoCloseable {
     private Reply metrics(HttpExchange ex) {
         requireGet(ex);
         refuseCrossSite(ex);
-        auth.check(false, ex.getRequestHeaders().getFirst("Authorization"));
+        auth.check(false, false, ex.getRequestHeaders().getFirst("Authorization"));
         return new Reply(200, "text/plain; version=0.0.4; charset=utf-8",
-                metrics.scrape().getBytes(StandardCharsets.UTF_8), Map.of());
+                work.run(false, metrics::scrape).getBytes(StandardCharsets.UTF_8), Map.of());
     }
 
     private Reply api(HttpExchange ex) throws IOException {
@@ -201,7 +201,7 @@ public final class ApiServer implements AutoCloseable {
         String method = ex.getRequestMethod();
         refuseCrossSite(ex);
         if (path.equals(ApiRoutes.PREFIX) || path.equals(ApiRoutes.PREFIX + "/")) {
-            auth.check(false, ex.getRequestHeaders().getFirst("Authorization"));
+            auth.check(false, false, ex.getRequestHeaders().getFirst("Authorization"));
             return index();
         }
         List<String> allowed = new ArrayList<>();
@@ -214,13 +214,14 @@ public final class ApiServer implements AutoCloseable {
                 allowed.add(route.method());
                 continue;
             }
-            auth.check(route.changes(), ex.getRequestHeaders().getFirst("Authorization"));
+            auth.check(route.changes(), route.heavy(), ex.getRequestHeaders().getFirst("Authorization"));
             Fields query = Fields.query(query(ex.getRequestURI().getRawQuery()));
             Fields body = Fields.body(body(ex));
             Args args = route.handler().command(new ApiRoutes.Request(ids, query, body));
             query.rejectUnknown();
             body.rejectUnknown();
-            return reply(route, commands.run(args.json()));
+            // Only the command counts against the limits: a slow client's body or answer holds no permit.
+            return reply(route, work.run(route.heavy(), () -> commands.run(args.json())));
         }
         if (!allowed.isEmpty()) {
             ex.getResponseHeaders().set("Allow", String.join(", ", allowed));
@@ -262,7 +263,8 @@ public final class ApiServer implements AutoCloseable {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("method", r.method());
             m.put("path", ApiRoutes.PREFIX + r.path());
-            m.put("needsToken", r.changes());
+            m.put("needsToken", r.changes() || r.heavy());
+            m.put("heavy", r.heavy());
             m.put("description", r.description());
             routes.add(m);
         }
