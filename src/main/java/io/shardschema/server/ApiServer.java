@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.shardschema.config.Config;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +39,6 @@ public final class ApiServer implements AutoCloseable {
     static final int MAX_CONNECTIONS = 256;
     /** Seconds a client has to send a whole request (line, headers and body) before its connection is closed. */
     static final int REQUEST_SECONDS = 10;
-    private static final java.util.Set<String> LOOPBACK_NAMES = java.util.Set.of("localhost", "127.0.0.1", "[::1]");
 
     private final HttpServer http;
     private final ExecutorService executor;
@@ -46,12 +46,11 @@ public final class ApiServer implements AutoCloseable {
     private final ApiAuth auth;
     private final FleetMetrics metrics;
     private final WorkLimits work = new WorkLimits();
-    /** Bound to a loopback address: only requests naming a loopback host are served (no DNS rebinding). */
-    private final boolean loopbackOnly;
+    private final AllowedHosts hosts;
 
     private ApiServer(HttpServer http, ExecutorService executor, Commands commands, ApiAuth auth, FleetMetrics metrics,
-                      boolean loopbackOnly) {
-        this.loopbackOnly = loopbackOnly;
+                      AllowedHosts hosts) {
+        this.hosts = hosts;
         this.http = http;
         this.executor = executor;
         this.commands = commands;
@@ -60,11 +59,11 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /**
-     * Starts serving on {@code bind:port} (port 0: any free port). {@code apiToken} null means no change is
-     * accepted; {@code openReads} false makes reads need the token too.
+     * Starts serving on {@code bind:port} (port 0: any free port), with the config's apiToken (none: no change is
+     * accepted), apiOpenReads and apiHostNames.
      */
-    public static ApiServer start(String bind, int port, Commands commands, FleetMetrics metrics, String apiToken,
-                                  boolean openReads) throws IOException {
+    public static ApiServer start(String bind, int port, Commands commands, FleetMetrics metrics, Config config)
+            throws IOException {
         // The JDK server's settings, read once, before its first instance. It writes a body in 4 KiB pieces; with
         // Nagle's algorithm each piece waits for the client's delayed ACK (40 ms), which made a 400 KB grid page
         // take seconds. It reads a request on an executor thread with blocking reads and no timeout: maxReqTime
@@ -82,8 +81,9 @@ public final class ApiServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        ApiServer server = new ApiServer(http, executor, commands, new ApiAuth(apiToken, openReads), metrics,
-                http.getAddress().getAddress().isLoopbackAddress());
+        ApiServer server = new ApiServer(http, executor, commands,
+                new ApiAuth(config.apiToken().orElse(null), config.apiOpenReads()), metrics,
+                new AllowedHosts(config.apiHostNames()));
         http.setExecutor(executor);
         http.createContext(ApiRoutes.PREFIX, ex -> server.handle(ex, server::api));
         http.createContext("/metrics", ex -> server.handle(ex, server::metrics));
@@ -154,21 +154,11 @@ public final class ApiServer implements AutoCloseable {
         log.debug("{} {} -> {}", ex.getRequestMethod(), ex.getRequestURI().getRawPath(), reply.status());
     }
 
-    /**
-     * A server on a loopback address answers only requests for a loopback host name: a web page whose name was
-     * made to resolve to 127.0.0.1 (DNS rebinding) sends its own name and is refused.
-     */
+    /** Requests whose Host is not a name of this server are refused, whatever address it listens on. */
     private void checkHost(HttpExchange ex) {
-        if (!loopbackOnly) {
-            return;
-        }
-        String host = ex.getRequestHeaders().getFirst("Host");
-        String name = host == null ? "" : host.startsWith("[") ? host.substring(0, host.indexOf(']') + 1)
-                : host.replaceFirst(":\\d*$", "");
-        if (!LOOPBACK_NAMES.contains(name.toLowerCase(java.util.Locale.ROOT))
-                && !name.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")) {
-            throw new ApiError(403, "this server answers requests for localhost only (it listens on a loopback"
-                    + " address); use http://127.0.0.1:" + port() + "/");
+        if (!hosts.allows(ex.getRequestHeaders().getFirst("Host"))) {
+            throw new ApiError(403, "this server answers requests for its own addresses and names only (localhost,"
+                    + " this machine's names and those in apiHostNames), against DNS rebinding");
         }
     }
 

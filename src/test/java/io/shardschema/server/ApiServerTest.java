@@ -419,7 +419,7 @@ class ApiServerTest {
             socket.getOutputStream().write(("GET /api/v1/status HTTP/1.1\r\nHost: rebind.example:" + uri.getPort()
                     + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             String answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            assertThat(answer).startsWith("HTTP/1.1 403").contains("answers requests for localhost only")
+            assertThat(answer).startsWith("HTTP/1.1 403").contains("answers requests for its own addresses and names only")
                     .doesNotContain("\"versions\"");
         }
         HttpRequest crossSite = HttpRequest.newBuilder(URI.create(base + "/api/v1/drift")).header("Sec-Fetch-Site", "cross-site")
