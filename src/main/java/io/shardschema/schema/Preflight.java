@@ -132,7 +132,8 @@ public final class Preflight {
         tries.put(Algorithm.INPLACE_LOCKED, ", ALGORITHM=INPLACE");
         for (Map.Entry<Algorithm, String> t : tries.entrySet()) {
             try {
-                s.execute(statement + t.getValue());
+                // On a line of its own: a trailing "-- comment" in the change must not swallow it.
+                s.execute(statement + "\n" + t.getValue());
                 return t.getKey();
             } catch (SQLException e) {
                 if (e.getErrorCode() != ALGORITHM_NOT_SUPPORTED && e.getErrorCode() != LOCK_NOT_SUPPORTED) {

@@ -34,6 +34,9 @@ class PreflightTest {
                 .isEqualTo("INPLACE");
         assertThat(preflight(fleet, 0, "--table", "t", "--command", "MODIFY id BIGINT").path("algorithm").asText())
                 .isEqualTo("COPY");
+        // A trailing comment must not swallow the algorithm clause the preflight appends.
+        assertThat(preflight(fleet, 0, "--table", "t", "--command", "MODIFY id BIGINT -- widen the key")
+                .path("algorithm").asText()).isEqualTo("COPY");
 
         JsonNode bad = preflight(fleet, 3, "--table", "t", "--command", "ADD COLUMN v INT");
         assertThat(bad.path("ok").asBoolean()).isFalse();
