@@ -5,6 +5,7 @@ import io.shardschema.catalog.Shard;
 import io.shardschema.catalog.Version;
 import io.shardschema.change.ChangeStatement;
 import io.shardschema.config.DataSources;
+import io.shardschema.config.Dsn;
 import io.shardschema.runner.ShardConnections;
 import io.shardschema.schema.Preflight;
 import io.shardschema.schema.SchemaSnapshot;
@@ -43,13 +44,17 @@ final class VersionPreflight {
         boolean fromExpected = previous != null && previous.expected().schemaAfter() != null;
         // A connection of its own, not a pooled one: the pool would discard it after the first algorithm the
         // server refuses (SQLSTATE 0A000 counts as fatal there).
-        try (ShardConnections shards = new ShardConnections(context.config(), context.catalog().dsn(), 1);
-             Connection c = DataSources.connect(shards.effective(shard.dsn(), shard.schemaName()))) {
-            SortedMap<String, String> tables = fromExpected ? previous.expected().schemaAfter()
-                    : SchemaSnapshot.read(c, c.getCatalog(), null).tables();
-            Preflight.Report report = Preflight.run(c, tables, statement, isAlter, rollback);
-            return new Outcome(shard, report, fromExpected ? "the expected schema after version " + previous.number()
-                    : "the tables of shard " + shard.id() + " (" + shard.schemaName() + ")");
+        try (ShardConnections shards = new ShardConnections(context.config(), context.catalog().dsn(), 1)) {
+            Dsn dsn = shards.effective(shard.dsn(), shard.schemaName());
+            try (Connection c = DataSources.connect(dsn)) {
+                SortedMap<String, String> tables = fromExpected ? previous.expected().schemaAfter()
+                        : SchemaSnapshot.read(c, c.getCatalog(), null).tables();
+                Preflight.Report report = Preflight.run(c,
+                        (user, password, database) -> DataSources.connect(dsn.withCredentials(user, password)
+                                .withDatabase(database)), tables, statement, isAlter, rollback);
+                return new Outcome(shard, report, fromExpected ? "the expected schema after version "
+                        + previous.number() : "the tables of shard " + shard.id() + " (" + shard.schemaName() + ")");
+            }
         } catch (SQLException | ShardSchemaException e) {
             throw ShardSchemaException.error("preflight on shard " + shard.id() + " (" + shard.schemaName() + "): "
                     + DataSources.rootMessage(e) + "; give --shard ID of a reachable shard (`version add` also"

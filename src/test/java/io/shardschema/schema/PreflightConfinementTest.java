@@ -1,6 +1,7 @@
 package io.shardschema.schema;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.shardschema.config.DataSources;
 import io.shardschema.embedded.MariaDbServer;
 import io.shardschema.testing.Cli;
 import io.shardschema.testing.TestFleet;
@@ -142,6 +143,7 @@ class PreflightConfinementTest {
         assertThat(r.exit()).as(r.all()).isEqualTo(0);
         JsonNode report = r.json();
         assertThat(report.path("ok").asBoolean()).as(r.all()).isTrue();
+        assertThat(report.path("noSandbox").isNull()).as("ran as the temporary account: " + r.all()).isTrue();
         if (algorithm != null) {
             assertThat(report.path("algorithm").asText()).isEqualTo(algorithm);
         }
@@ -169,6 +171,63 @@ class PreflightConfinementTest {
         }
     }
 
+    /**
+     * The second wall: straight to {@link Preflight#run}, past the statement check, statements that leave the
+     * scratch schema are refused by the server, since they run as an account granted nothing else.
+     */
+    @Test
+    void aStatementPastTheCheckStillCannotLeaveTheScratchSchema() throws SQLException {
+        String schema = fleet.schemas.get(0);
+        try (Connection c = fleet.connect(schema)) {
+            for (String escape : List.of("RENAME TABLE {V}.users TO stolen", "DROP TABLE {V}.users",
+                    "CREATE TABLE stolen AS SELECT * FROM {V}.users", "CREATE TABLE stolen LIKE {V}.users",
+                    "CREATE TABLE child (id INT, FOREIGN KEY (id) REFERENCES {V}.p (id))")) {
+                Preflight.Report r = Preflight.run(c, login(fleet), SchemaSnapshot.read(c, schema, null)
+                        .tables(), escape.replace("{V}", victim), false, Preflight.RollbackChoice.NONE);
+                assertThat(r.noSandbox()).isNull();
+                assertThat(r.error()).as(escape).contains("denied to user '" + Preflight.SCRATCH_PREFIX);
+                assertVictimAndShardIntact(fleet);
+            }
+            Preflight.Report alter = Preflight.run(c, login(fleet), SchemaSnapshot.read(c, schema, null)
+                    .tables(), "ALTER TABLE t RENAME TO " + victim + ".t", true, Preflight.RollbackChoice.NONE);
+            assertThat(alter.error()).contains("denied");
+            Preflight.Report rollback = Preflight.run(c, login(fleet),
+                    SchemaSnapshot.read(c, schema, null).tables(), "ALTER TABLE t ADD COLUMN c INT", true,
+                    (before, after) -> "RENAME TABLE " + victim + ".users TO stolen");
+            assertThat(rollback.rollbackError()).contains("denied");
+            assertVictimAndShardIntact(fleet);
+        }
+    }
+
+    /** An account that may not create accounts still preflights, in its own session, and says so. */
+    @Test
+    void withoutTheRightToCreateAccountsThePreflightRunsInItsOwnSession() throws SQLException {
+        String schema = fleet.schemas.get(0);
+        String limited = fleet.prefix + "_limited";
+        String password = "Limited-9-password";
+        try (Connection root = fleet.connect(null); Statement s = root.createStatement()) {
+            s.execute("CREATE USER '" + limited + "'@'127.0.0.1' IDENTIFIED BY '" + password + "'");
+            s.execute("GRANT ALL ON `" + schema + "`.* TO '" + limited + "'@'127.0.0.1'");
+            s.execute("GRANT ALL ON `\\_ss\\_scratch\\_%`.* TO '" + limited + "'@'127.0.0.1'");
+            try (Connection c = DataSources.connect(fleet.shardServer.rootDsn(schema).withCredentials(limited, password))) {
+                Preflight.Report r = Preflight.run(c, login(fleet), SchemaSnapshot.read(c, schema,
+                        null).tables(), "ALTER TABLE t ADD COLUMN c INT", true, Preflight.RollbackChoice.NONE);
+                assertThat(r.error()).isNull();
+                assertThat(r.algorithm()).isEqualTo(Preflight.Algorithm.INSTANT);
+                assertThat(r.noSandbox()).contains("no temporary account").contains("CREATE USER");
+            } finally {
+                s.execute("DROP USER '" + limited + "'@'127.0.0.1'");
+            }
+        }
+        assertVictimAndShardIntact(fleet);
+    }
+
+    /** Logs in to the fleet's shard server as the account Preflight asks for. */
+    private static Preflight.Login login(TestFleet on) {
+        return (user, password, database) -> DataSources.connect(on.shardServer.rootDsn(database)
+                .withCredentials(user, password));
+    }
+
     /** A schema beside the shard's on the same server, with a table {@code users} (one row) and a table {@code p}. */
     private static void createVictim(TestFleet on) {
         try (Connection c = on.connect(null); Statement s = c.createStatement()) {
@@ -190,5 +249,7 @@ class PreflightConfinementTest {
                 + on.schemas.get(0) + "'")).containsExactly("t");
         assertThat(on.shardCount("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '"
                 + Preflight.SCRATCH_PREFIX.replace("_", "\\\\_") + "%'")).isZero();
+        assertThat(on.shardCount("SELECT COUNT(*) FROM mysql.user WHERE User LIKE '"
+                + Preflight.SCRATCH_PREFIX.replace("_", "\\\\_") + "%'")).as("temporary accounts left").isZero();
     }
 }
