@@ -135,6 +135,13 @@ public final class Config {
         if (!List.of("true", "false").contains(values.get("apiOpenReads").strip())) {
             throw badValue("apiOpenReads", "true or false");
         }
+        if (values.get("hostOverride") != null) {
+            try {
+                Dsn.tcp(null, null, values.get("hostOverride"), Dsn.DEFAULT_PORT, null);
+            } catch (ShardSchemaException e) {
+                throw ShardSchemaException.usage(origin() + "hostOverride: " + e.getMessage());
+            }
+        }
         if (values.get("portOverride") != null) {
             int port = positive("portOverride");
             if (port > 65535) {
