@@ -146,14 +146,23 @@ public final class Catalog implements AutoCloseable {
             "INSERT INTO shards (schemaName, shardDSN, serverKey, task, lastTaskHb) VALUES (?, ?, ?, NULL, NULL)";
 
     private static void bindShard(PreparedStatement ps, String schemaName, Dsn serverDsn) throws SQLException {
+        SchemaNames.check(schemaName);
         ps.setString(1, schemaName);
-        ps.setString(2, storable(serverDsn.withDatabase(schemaName), "shard " + schemaName));
+        ps.setString(2, storable(serverDsn, "shard " + schemaName));
         ps.setString(3, serverDsn.serverKey());
     }
 
-    /** The DSN as the catalog stores it; one too long for the column is refused, never truncated. */
+    /**
+     * A shard's or replica's DSN as the catalog stores it: the server only. The schema is kept apart, in
+     * {@code schemaName}, so that no name can become part of a DSN.
+     */
+    public static String stored(Dsn dsn) {
+        return dsn.withoutPassword().withDatabase(null).toGoForm(false);
+    }
+
+    /** {@link #stored}, refused (never truncated) when too long for the column. */
     private static String storable(Dsn dsn, String what) {
-        String stored = dsn.toGoForm(false);
+        String stored = stored(dsn);
         if (stored.length() > CatalogLayout.SHARD_DSN_MAX) {
             throw ShardSchemaException.usage("the DSN of " + what + " is " + stored.length()
                     + " characters long; the catalog stores at most " + CatalogLayout.SHARD_DSN_MAX

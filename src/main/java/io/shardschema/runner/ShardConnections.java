@@ -1,6 +1,8 @@
 package io.shardschema.runner;
 
 import com.zaxxer.hikari.HikariDataSource;
+import io.shardschema.Printable;
+import io.shardschema.ShardSchemaException;
 import io.shardschema.config.Config;
 import io.shardschema.config.DataSources;
 import io.shardschema.config.Dsn;
@@ -32,9 +34,27 @@ public final class ShardConnections implements AutoCloseable {
         this.poolSize = poolSize;
     }
 
-    /** The DSN a shard is really reached at: overrides applied, credentials filled in. */
+    /**
+     * The DSN a shard (or replica) stored as {@code storedDsn} is really reached at: its server, with overrides
+     * applied and credentials filled in, and the shard's schema from {@code schemaName}, never from the DSN.
+     * Catalogs of older versions stored the schema in the DSN too: such a row is accepted only when the schema there
+     * is the row's own, since a schema name that was pasted into a DSN could have rewritten it (another server,
+     * other TLS options).
+     */
     public Dsn effective(String storedDsn, String schemaName) {
-        Dsn dsn = Dsn.parse(storedDsn)
+        Dsn stored = Dsn.parse(storedDsn);
+        if (stored.database() != null && !stored.database().equals(schemaName)) {
+            throw ShardSchemaException.error("the catalog's DSN of schema '" + Printable.escape(schemaName)
+                    + "' names another schema, '" + Printable.escape(stored.database()) + "': an older version built"
+                    + " it from the schema name, which then changed the DSN; not connecting. `shardschema shard"
+                    + " remove` the shard and register it again");
+        }
+        return effective(stored, schemaName);
+    }
+
+    /** The DSN a server given as {@code server} is reached at for schema {@code schemaName}, as a runner would. */
+    public Dsn effective(Dsn server, String schemaName) {
+        Dsn dsn = server
                 .withServer(config.hostOverride().orElse(null), config.portOverride().orElse(null))
                 .withDatabase(config.databaseOverride().orElse(schemaName));
         if (dsn.password() != null) {
