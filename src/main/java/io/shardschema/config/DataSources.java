@@ -81,7 +81,12 @@ public final class DataSources {
     }
 
     public static ShardSchemaException cannotConnect(Dsn dsn, Throwable cause) {
-        return ShardSchemaException.error("cannot connect to " + dsn + ": " + rootMessage(cause), cause);
+        String message = rootMessage(cause);
+        if (message.contains("restrictedAuth")) {
+            message += " (the server asked for a method that sends the password in clear; if this server may have"
+                    + " it, name the method in the DSN's restrictedAuth option)";
+        }
+        return ShardSchemaException.error("cannot connect to " + dsn + ": " + message, cause);
     }
 
     /** The most specific message of a cause chain (the driver wraps the server's reason several times). */

@@ -7,6 +7,7 @@ import io.shardschema.config.Config;
 import io.shardschema.config.DataSources;
 import io.shardschema.config.Dsn;
 import io.shardschema.config.OptionFile;
+import io.shardschema.config.PasswordHosts;
 
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -17,13 +18,15 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Connections to shards: one small pool per server (not per schema), so thousands of shards on a few servers
  * reuse a few connections. Applies the host/port/database overrides and finds the password, which the catalog
- * never holds: from {@code defaultsFile}, else from the catalog DSN when the shard is on the catalog's server
- * as the same user.
+ * never holds: from {@code defaultsFile} for the servers {@code defaultsFileHosts} lists, else from the catalog DSN
+ * when the shard is on the catalog's server as the same user. A server that would need the defaultsFile password
+ * but is not listed is refused, so that no DSN can send the fleet's password to a server of its choosing.
  */
 public final class ShardConnections implements AutoCloseable {
     private final Config config;
     private final Dsn catalogDsn;
     private final Optional<OptionFile> options;
+    private final PasswordHosts passwordHosts;
     private final int poolSize;
     private final Map<Dsn, HikariDataSource> pools = new ConcurrentHashMap<>();
 
@@ -31,6 +34,7 @@ public final class ShardConnections implements AutoCloseable {
         this.config = config;
         this.catalogDsn = catalogDsn;
         this.options = config.defaultsFile().map(OptionFile::read);
+        this.passwordHosts = config.defaultsFileHosts();
         this.poolSize = poolSize;
     }
 
@@ -61,12 +65,20 @@ public final class ShardConnections implements AutoCloseable {
             return dsn;
         }
         String user = dsn.user() != null ? dsn.user() : options.flatMap(OptionFile::user).orElse(null);
-        Optional<String> password = options.flatMap(OptionFile::password);
-        if (password.isEmpty() && catalogDsn != null && catalogDsn.serverKey().equals(dsn.serverKey())
-                && java.util.Objects.equals(user, catalogDsn.user())) {
-            password = Optional.ofNullable(catalogDsn.password());
+        Optional<String> filePassword = options.flatMap(OptionFile::password);
+        if (filePassword.isPresent() && passwordHosts.allows(dsn)) {
+            return dsn.withCredentials(user, filePassword.get());
         }
-        return dsn.withCredentials(user, password.orElse(null));
+        if (catalogDsn != null && catalogDsn.password() != null && catalogDsn.serverKey().equals(dsn.serverKey())
+                && java.util.Objects.equals(user, catalogDsn.user())) {
+            return dsn.withCredentials(user, catalogDsn.password());
+        }
+        if (filePassword.isPresent()) {
+            throw ShardSchemaException.usage("server " + dsn.serverKey() + " is not in " + PasswordHosts.KEY
+                    + ", so it does not get the defaultsFile password: if it is one of your servers, add it (or a"
+                    + " pattern such as *.db.example.com or 10.0.3.*) to " + PasswordHosts.KEY + " in the config");
+        }
+        return dsn.withCredentials(user, null);
     }
 
     /** A connection whose default schema is the shard's. */
