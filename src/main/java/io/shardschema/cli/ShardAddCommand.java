@@ -53,6 +53,7 @@ final class ShardAddCommand implements Callable<Integer> {
         SchemaNames.check(name);
         Dsn shardDsn = dsn.withDatabase(name);
         List<Dsn> replicas = replicas(shardDsn);
+        String identity = null;
         if (!noCheck) {
             try (Connection c = ShardTarget.connect(context, shardDsn);
                  PreparedStatement ps = c.prepareStatement("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?")) {
@@ -63,9 +64,10 @@ final class ShardAddCommand implements Callable<Integer> {
                                 + "; nothing was registered");
                     }
                 }
+                identity = Catalog.identify(c);
             }
         }
-        long id = context.catalog().addShard(name, shardDsn.withoutPassword(), replicas);
+        long id = context.catalog().addShard(name, shardDsn.withoutPassword(), identity, replicas);
         return context.print(new Result(id, name, Catalog.stored(shardDsn),
                 replicas.stream().map(Catalog::stored).toList()), json);
     }

@@ -2,6 +2,7 @@ package io.shardschema.cli;
 
 import io.shardschema.Printable;
 import io.shardschema.ShardSchemaException;
+import io.shardschema.catalog.Catalog;
 import io.shardschema.catalog.SchemaNames;
 import io.shardschema.config.Dsn;
 import picocli.CommandLine.Command;
@@ -56,9 +57,11 @@ final class ShardDiscoverCommand implements Callable<Integer> {
         Dsn catalog = context.catalogDsn();
         List<String> schemas = new ArrayList<>();
         List<Refused> refused = new ArrayList<>();
+        String identity;
         try (Connection c = ShardTarget.connect(context, dsn);
              PreparedStatement ps = c.prepareStatement("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA"
                      + " WHERE SCHEMA_NAME LIKE ? ORDER BY SCHEMA_NAME")) {
+            identity = Catalog.identify(c);
             ps.setString(1, like);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -76,7 +79,7 @@ final class ShardDiscoverCommand implements Callable<Integer> {
                 }
             }
         }
-        int added = context.catalog().addShards(schemas, dsn.withoutPassword().withDatabase(null));
+        int added = context.catalog().addShards(schemas, dsn.withoutPassword().withDatabase(null), identity);
         int matched = schemas.size() + refused.size();
         context.print(new Result(dsn.serverKey(), matched, added, schemas.size() - added, refused), json);
         return refused.isEmpty() ? 0 : ShardSchemaException.SOME_FAILED;
