@@ -50,6 +50,8 @@ public final class CatalogLayout {
             new LayoutStep(6, "table replicas: replica DSNs of shards", CatalogLayout::replicas),
             new LayoutStep(7, "table runners (who is running, seen when); index of runs by end time, for metrics",
                     CatalogLayout::runnersAndRunEnds),
+            new LayoutStep(8, "catalog id (names the shard-side locks that fence tasks); online copy records",
+                    CatalogLayout::fences),
             new LayoutStep(9, "shards.serverIdentity (what the server says it is) and a unique key on it and the schema",
                     CatalogLayout::serverIdentities));
 
@@ -122,6 +124,20 @@ public final class CatalogLayout {
         }
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT layout FROM " + LAYOUT_TABLE + " WHERE id = 1")) {
             return rs.next() ? rs.getInt(1) : 0;
+        }
+    }
+
+    /**
+     * The catalog's own id, made once by init: it names the locks that fence tasks on shard servers, so every runner
+     * of this catalog uses the same names, however it spells the catalog's address.
+     */
+    static String catalogId(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT catalogId FROM " + LAYOUT_TABLE + " WHERE id = 1")) {
+            if (!rs.next() || rs.getString(1) == null) {
+                throw ShardSchemaException.error("the catalog has no id; run `shardschema init`");
+            }
+            return rs.getString(1);
         }
     }
 
@@ -281,6 +297,17 @@ public final class CatalogLayout {
                     + ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
         }
         addIndex(c, "log", "idx_finished", "(`finishedAt`)");
+    }
+
+    private static void fences(Connection c) throws SQLException {
+        addColumn(c, LAYOUT_TABLE, "catalogId", "char(36) NULL");
+        try (Statement s = c.createStatement()) {
+            s.executeUpdate("UPDATE " + LAYOUT_TABLE + " SET catalogId = UUID() WHERE id = 1 AND catalogId IS NULL");
+        }
+        // The run whose copy completed, and when its shadow table was created: the swap requires both to be as
+        // recorded, so that a half-copied or re-created shadow table is never swapped in.
+        addColumn(c, "online", "copiedRun", "tinyint unsigned NULL");
+        addColumn(c, "online", "shadowCreated", "varchar(32) NULL");
     }
 
     /**

@@ -47,6 +47,7 @@ public final class Config {
         d.put("databaseOverride", null);
         d.put("apiToken", null);
         d.put("apiOpenReads", "true");
+        d.put("apiHostNames", null);
         d.put("embeddedDir", System.getProperty("user.home") + "/.shardschema");
         return d;
     }
@@ -135,6 +136,9 @@ public final class Config {
         nonNegative("guardCopyRows");
         if (!List.of("true", "false").contains(values.get("apiOpenReads").strip())) {
             throw badValue("apiOpenReads", "true or false");
+        }
+        if (!apiHostNames().stream().allMatch(n -> n.matches("[a-z0-9]([a-z0-9.-]*[a-z0-9])?"))) {
+            throw badValue("apiHostNames", "a comma-separated list of host names");
         }
         defaultsFileHosts();
         if (values.get("hostOverride") != null) {
@@ -295,6 +299,13 @@ public final class Config {
     /** Whether HTTP reads (API GETs, /metrics) are open to anyone who can reach the port, or need the token too. */
     public boolean apiOpenReads() {
         return values.get("apiOpenReads").strip().equals("true");
+    }
+
+    /** Names, besides this machine's own, that HTTP requests may give in their Host header (lower case). */
+    public List<String> apiHostNames() {
+        String names = values.get("apiHostNames");
+        return names == null ? List.of() : java.util.Arrays.stream(names.split(",")).map(String::strip)
+                .filter(n -> !n.isEmpty()).map(n -> n.toLowerCase(java.util.Locale.ROOT)).toList();
     }
 
     public Path embeddedDir() {

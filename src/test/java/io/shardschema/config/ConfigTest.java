@@ -68,6 +68,16 @@ class ConfigTest {
     }
 
     @Test
+    void apiHostNamesIsAListOfHostNames() throws IOException {
+        assertThat(Config.load(write("workers=3\n")).apiHostNames()).isEmpty();
+        assertThat(Config.load(write("apiHostNames = Dash.Example.com, ops-1.example.com,\n")).apiHostNames())
+                .containsExactly("dash.example.com", "ops-1.example.com");
+        Path bad = write("apiHostNames=dash.example.com/x\n");
+        assertThatThrownBy(() -> Config.load(bad)).hasMessageContaining("apiHostNames")
+                .hasMessageContaining("comma-separated list of host names");
+    }
+
+    @Test
     void resolvesExplicitThenEnvironmentThenEmbedded() throws IOException {
         Path f = write("workers=3\n");
         assertThat(Config.resolve(f, Map.of()).workers()).isEqualTo(3);
