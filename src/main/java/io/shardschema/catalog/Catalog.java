@@ -116,15 +116,17 @@ public final class Catalog implements AutoCloseable {
 
     /**
      * Registers one shard and its replicas in one transaction; no DSN may carry a password. Refuses a schema already
-     * registered on that server.
+     * registered on that server, however the server is spelled when {@code serverIdentity} (what the server said it
+     * is, see {@link #identify}; null: not known) is given.
      */
-    public long addShard(String schemaName, Dsn shardDsn, List<Dsn> replicas) {
+    public long addShard(String schemaName, Dsn shardDsn, String serverIdentity, List<Dsn> replicas) {
         requireNoPassword(shardDsn);
         replicas.forEach(Catalog::requireNoPassword);
         return sql(c -> inTransaction(c, () -> {
             long id;
+            identifyOlderRows(c, shardDsn, serverIdentity);
             try (PreparedStatement ps = c.prepareStatement(INSERT_SHARD, Statement.RETURN_GENERATED_KEYS)) {
-                bindShard(ps, schemaName, shardDsn);
+                bindShard(ps, schemaName, shardDsn, serverIdentity);
                 ps.executeUpdate();
                 try (ResultSet rs = ps.getGeneratedKeys()) {
                     rs.next();
@@ -133,7 +135,7 @@ public final class Catalog implements AutoCloseable {
             } catch (SQLException e) {
                 if (e.getErrorCode() == DUPLICATE_KEY) {
                     throw ShardSchemaException.usage("schema " + schemaName + " on " + shardDsn.serverKey()
-                            + " is already registered as shard " + findShard(c, schemaName, shardDsn.serverKey()).orElse(0L));
+                            + " is already registered as " + registered(c, schemaName, shardDsn.serverKey(), serverIdentity));
                 }
                 throw e;
             }
@@ -149,18 +151,67 @@ public final class Catalog implements AutoCloseable {
         }));
     }
 
-    private static final String INSERT_SHARD =
-            "INSERT INTO shards (schemaName, shardDSN, serverKey, task, lastTaskHb) VALUES (?, ?, ?, NULL, NULL)";
+    private static final String INSERT_SHARD = "INSERT INTO shards (schemaName, shardDSN, serverKey, serverIdentity,"
+            + " task, lastTaskHb) VALUES (?, ?, ?, ?, NULL, NULL)";
 
-    private static void bindShard(PreparedStatement ps, String schemaName, Dsn serverDsn) throws SQLException {
+    private static void bindShard(PreparedStatement ps, String schemaName, Dsn serverDsn, String serverIdentity)
+            throws SQLException {
+        SchemaNames.check(schemaName);
         ps.setString(1, schemaName);
-        ps.setString(2, storable(serverDsn.withDatabase(schemaName), "shard " + schemaName));
+        ps.setString(2, storable(serverDsn, "shard " + schemaName));
         ps.setString(3, serverDsn.serverKey());
+        ps.setString(4, serverIdentity);
     }
 
-    /** The DSN as the catalog stores it; one too long for the column is refused, never truncated. */
+    /**
+     * A server's identity, as it reports it, for the unique key on (identity, schema): the server's own
+     * {@code server_uuid} where it has one (MySQL), else its host name, port and socket (MariaDB has no uuid).
+     * Two spellings of one server ({@code db1} and its address, {@code localhost} and {@code 127.0.0.1}) give one
+     * identity, so that no schema gets every change twice. Two MariaDB servers that report the same host name, port
+     * and socket count as one.
+     */
+    public static String identify(Connection server) throws SQLException {
+        try (Statement s = server.createStatement()) {
+            try (ResultSet rs = s.executeQuery("SELECT @@server_uuid")) {
+                rs.next();
+                return "uuid:" + rs.getString(1);
+            } catch (SQLException noUuid) {
+                try (ResultSet rs = s.executeQuery("SELECT @@hostname, @@port, @@socket")) {
+                    rs.next();
+                    return "host:" + rs.getString(1) + ":" + rs.getInt(2) + ":" + rs.getString(3);
+                }
+            }
+        }
+    }
+
+    /**
+     * Rows of this server registered before identities were kept (or with --no-check) get the identity now, so that
+     * they too are found through another spelling; a row whose schema is already taken by that identity (registered
+     * twice before) keeps none.
+     */
+    private static void identifyOlderRows(Connection c, Dsn serverDsn, String serverIdentity) throws SQLException {
+        if (serverIdentity == null) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE IGNORE shards SET serverIdentity = ?"
+                + " WHERE serverKey = ? AND serverIdentity IS NULL")) {
+            ps.setString(1, serverIdentity);
+            ps.setString(2, serverDsn.serverKey());
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * A shard's or replica's DSN as the catalog stores it: the server only. The schema is kept apart, in
+     * {@code schemaName}, so that no name can become part of a DSN.
+     */
+    public static String stored(Dsn dsn) {
+        return dsn.withoutPassword().withDatabase(null).toGoForm(false);
+    }
+
+    /** {@link #stored}, refused (never truncated) when too long for the column. */
     private static String storable(Dsn dsn, String what) {
-        String stored = dsn.toGoForm(false);
+        String stored = stored(dsn);
         if (stored.length() > CatalogLayout.SHARD_DSN_MAX) {
             throw ShardSchemaException.usage("the DSN of " + what + " is " + stored.length()
                     + " characters long; the catalog stores at most " + CatalogLayout.SHARD_DSN_MAX
@@ -169,14 +220,18 @@ public final class Catalog implements AutoCloseable {
         return stored;
     }
 
-    /** Registers many schemas of one server in one batch; schemas already registered there are skipped. */
-    public int addShards(List<String> schemaNames, Dsn serverDsn) {
+    /**
+     * Registers many schemas of one server in one batch; schemas already registered there (also through another
+     * spelling of the server, when {@code serverIdentity} is known) are skipped.
+     */
+    public int addShards(List<String> schemaNames, Dsn serverDsn, String serverIdentity) {
         requireNoPassword(serverDsn);
         return sql(c -> inTransaction(c, () -> {
+            identifyOlderRows(c, serverDsn, serverIdentity);
             int before = shardsOn(c, serverDsn.serverKey());
             try (PreparedStatement ps = c.prepareStatement(INSERT_SHARD.replace("INSERT", "INSERT IGNORE"))) {
                 for (String schema : schemaNames) {
-                    bindShard(ps, schema, serverDsn);
+                    bindShard(ps, schema, serverDsn, serverIdentity);
                     ps.addBatch();
                 }
                 ps.executeBatch();
@@ -209,12 +264,21 @@ public final class Catalog implements AutoCloseable {
         }
     }
 
-    private static Optional<Long> findShard(Connection c, String schemaName, String serverKey) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT shardId FROM shards WHERE schemaName = ? AND serverKey = ?")) {
+    /** The shard that holds this schema of this server, under this spelling of it or another: for messages. */
+    private static String registered(Connection c, String schemaName, String serverKey, String serverIdentity)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT shardId, serverKey FROM shards WHERE schemaName = ?"
+                + " AND (serverKey = ? OR serverIdentity = ?) ORDER BY serverKey = ? DESC LIMIT 1")) {
             ps.setString(1, schemaName);
             ps.setString(2, serverKey);
+            ps.setString(3, serverIdentity);
+            ps.setString(4, serverKey);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
+                if (!rs.next()) {
+                    return "a shard";
+                }
+                return "shard " + rs.getLong(1) + (rs.getString(2).equals(serverKey) ? ""
+                        : " (on " + rs.getString(2) + ", the same server: it reports the same identity)");
             }
         }
     }

@@ -20,7 +20,7 @@ import java.util.List;
  */
 public final class CatalogLayout {
     /** The layout the last of STEPS makes. */
-    public static final int CURRENT = 8;
+    public static final int CURRENT = 9;
     /** Longest shard (and replica) DSN the catalog stores (layout 3): TLS options with long file paths must fit whole. */
     public static final int SHARD_DSN_MAX = 2048;
     static final String LAYOUT_TABLE = "shardschema_layout";
@@ -51,7 +51,9 @@ public final class CatalogLayout {
             new LayoutStep(7, "table runners (who is running, seen when); index of runs by end time, for metrics",
                     CatalogLayout::runnersAndRunEnds),
             new LayoutStep(8, "catalog id (names the shard-side locks that fence tasks); online copy records",
-                    CatalogLayout::fences));
+                    CatalogLayout::fences),
+            new LayoutStep(9, "shards.serverIdentity (what the server says it is) and a unique key on it and the schema",
+                    CatalogLayout::serverIdentities));
 
     /** Creates the catalog database if needed and upgrades it to the current layout. Safe to run concurrently. */
     public static InitReport initialize(Dsn catalogDsn) {
@@ -306,6 +308,18 @@ public final class CatalogLayout {
         // recorded, so that a half-copied or re-created shadow table is never swapped in.
         addColumn(c, "online", "copiedRun", "tinyint unsigned NULL");
         addColumn(c, "online", "shadowCreated", "varchar(32) NULL");
+    }
+
+    /**
+     * The unique key on (serverKey, schemaName) is bypassed by spelling a server differently ({@code db1} and its
+     * address): the key on the identity the server reports at registration is not. Rows from before stay NULL (so
+     * they do not collide) until their server is registered again.
+     */
+    private static void serverIdentities(Connection c) throws SQLException {
+        addColumn(c, "shards", "serverIdentity", "varchar(255) NULL");
+        if (!exists(c, "STATISTICS", "INDEX_NAME", "shards", "uniq_identity_schema")) {
+            alter(c, "shards", "ADD UNIQUE INDEX `uniq_identity_schema` (`serverIdentity`, `schemaName`)");
+        }
     }
 
     private static void backfillServerKeys(Connection c) throws SQLException {

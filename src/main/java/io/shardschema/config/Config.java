@@ -37,6 +37,7 @@ public final class Config {
         d.put("onlinePerServer", "1");
         d.put("guardTableRows", "2000000");
         d.put("guardCopyRows", "100000");
+        d.put(PasswordHosts.KEY, null);
         d.put("defaultsFile", null);
         d.put("logDir", "/tmp/shardschema-logs");
         d.put("pendingDropsDb", "_pending_drops");
@@ -139,6 +140,14 @@ public final class Config {
         if (!apiHostNames().stream().allMatch(n -> n.matches("[a-z0-9]([a-z0-9.-]*[a-z0-9])?"))) {
             throw badValue("apiHostNames", "a comma-separated list of host names");
         }
+        defaultsFileHosts();
+        if (values.get("hostOverride") != null) {
+            try {
+                Dsn.tcp(null, null, values.get("hostOverride"), Dsn.DEFAULT_PORT, null);
+            } catch (ShardSchemaException e) {
+                throw ShardSchemaException.usage(origin() + "hostOverride: " + e.getMessage());
+            }
+        }
         if (values.get("portOverride") != null) {
             int port = positive("portOverride");
             if (port > 65535) {
@@ -228,6 +237,15 @@ public final class Config {
 
     public Optional<Path> defaultsFile() {
         return Optional.ofNullable(values.get("defaultsFile")).map(Path::of);
+    }
+
+    /** The servers that may receive the defaultsFile password. */
+    public PasswordHosts defaultsFileHosts() {
+        try {
+            return PasswordHosts.parse(values.get(PasswordHosts.KEY));
+        } catch (ShardSchemaException e) {
+            throw ShardSchemaException.usage(origin() + e.getMessage());
+        }
     }
 
     public String ptOscPath() {

@@ -42,6 +42,15 @@ class ConfigTest {
     }
 
     @Test
+    void aHostOverrideNamesOneHost() throws IOException {
+        Path f = write("hostOverride=127.0.0.1,h=10.0.0.9\n");
+        assertThatThrownBy(() -> Config.load(f)).isInstanceOfSatisfying(ShardSchemaException.class, e -> {
+            assertThat(e.exitCode()).isEqualTo(2);
+            assertThat(e.getMessage()).contains("hostOverride").contains("lists several hosts");
+        });
+    }
+
+    @Test
     void badLinesAndValuesAreUsageErrorsWithoutEchoingSecrets() throws IOException {
         Path noEquals = write("dbDSN skeema:hunter2@tcp(h)/x\n");
         assertThatThrownBy(() -> Config.load(noEquals)).hasMessageContaining("line 1").hasMessageNotContaining("hunter2");
