@@ -42,6 +42,7 @@ public final class Catalog implements AutoCloseable {
     private final HikariDataSource ds;
     private final Dsn dsn;
     private final OnlineCatalog online = new OnlineCatalog(this);
+    private String id;
 
     private Catalog(HikariDataSource ds, Dsn dsn) {
         this.ds = ds;
@@ -70,6 +71,7 @@ public final class Catalog implements AutoCloseable {
                         : " has layout " + layout + ", newer than this build's " + CatalogLayout.CURRENT
                         + "; use a newer shardschema"));
             }
+            catalog.id = CatalogLayout.catalogId(c);
         } catch (SQLException e) {
             ds.close();
             throw unknownDatabase(e) ? notCreated(dsn) : DataSources.cannotConnect(dsn, e);
@@ -100,6 +102,11 @@ public final class Catalog implements AutoCloseable {
         return dsn;
     }
 
+    /** The catalog's id, the same for every runner however it reaches the catalog (it names shard-side locks). */
+    public String id() {
+        return id;
+    }
+
     @Override
     public void close() {
         ds.close();
@@ -109,15 +116,17 @@ public final class Catalog implements AutoCloseable {
 
     /**
      * Registers one shard and its replicas in one transaction; no DSN may carry a password. Refuses a schema already
-     * registered on that server.
+     * registered on that server, however the server is spelled when {@code serverIdentity} (what the server said it
+     * is, see {@link #identify}; null: not known) is given.
      */
-    public long addShard(String schemaName, Dsn shardDsn, List<Dsn> replicas) {
+    public long addShard(String schemaName, Dsn shardDsn, String serverIdentity, List<Dsn> replicas) {
         requireNoPassword(shardDsn);
         replicas.forEach(Catalog::requireNoPassword);
         return sql(c -> inTransaction(c, () -> {
             long id;
+            identifyOlderRows(c, shardDsn, serverIdentity);
             try (PreparedStatement ps = c.prepareStatement(INSERT_SHARD, Statement.RETURN_GENERATED_KEYS)) {
-                bindShard(ps, schemaName, shardDsn);
+                bindShard(ps, schemaName, shardDsn, serverIdentity);
                 ps.executeUpdate();
                 try (ResultSet rs = ps.getGeneratedKeys()) {
                     rs.next();
@@ -126,7 +135,7 @@ public final class Catalog implements AutoCloseable {
             } catch (SQLException e) {
                 if (e.getErrorCode() == DUPLICATE_KEY) {
                     throw ShardSchemaException.usage("schema " + schemaName + " on " + shardDsn.serverKey()
-                            + " is already registered as shard " + findShard(c, schemaName, shardDsn.serverKey()).orElse(0L));
+                            + " is already registered as " + registered(c, schemaName, shardDsn.serverKey(), serverIdentity));
                 }
                 throw e;
             }
@@ -142,18 +151,67 @@ public final class Catalog implements AutoCloseable {
         }));
     }
 
-    private static final String INSERT_SHARD =
-            "INSERT INTO shards (schemaName, shardDSN, serverKey, task, lastTaskHb) VALUES (?, ?, ?, NULL, NULL)";
+    private static final String INSERT_SHARD = "INSERT INTO shards (schemaName, shardDSN, serverKey, serverIdentity,"
+            + " task, lastTaskHb) VALUES (?, ?, ?, ?, NULL, NULL)";
 
-    private static void bindShard(PreparedStatement ps, String schemaName, Dsn serverDsn) throws SQLException {
+    private static void bindShard(PreparedStatement ps, String schemaName, Dsn serverDsn, String serverIdentity)
+            throws SQLException {
+        SchemaNames.check(schemaName);
         ps.setString(1, schemaName);
-        ps.setString(2, storable(serverDsn.withDatabase(schemaName), "shard " + schemaName));
+        ps.setString(2, storable(serverDsn, "shard " + schemaName));
         ps.setString(3, serverDsn.serverKey());
+        ps.setString(4, serverIdentity);
     }
 
-    /** The DSN as the catalog stores it; one too long for the column is refused, never truncated. */
+    /**
+     * A server's identity, as it reports it, for the unique key on (identity, schema): the server's own
+     * {@code server_uuid} where it has one (MySQL), else its host name, port and socket (MariaDB has no uuid).
+     * Two spellings of one server ({@code db1} and its address, {@code localhost} and {@code 127.0.0.1}) give one
+     * identity, so that no schema gets every change twice. Two MariaDB servers that report the same host name, port
+     * and socket count as one.
+     */
+    public static String identify(Connection server) throws SQLException {
+        try (Statement s = server.createStatement()) {
+            try (ResultSet rs = s.executeQuery("SELECT @@server_uuid")) {
+                rs.next();
+                return "uuid:" + rs.getString(1);
+            } catch (SQLException noUuid) {
+                try (ResultSet rs = s.executeQuery("SELECT @@hostname, @@port, @@socket")) {
+                    rs.next();
+                    return "host:" + rs.getString(1) + ":" + rs.getInt(2) + ":" + rs.getString(3);
+                }
+            }
+        }
+    }
+
+    /**
+     * Rows of this server registered before identities were kept (or with --no-check) get the identity now, so that
+     * they too are found through another spelling; a row whose schema is already taken by that identity (registered
+     * twice before) keeps none.
+     */
+    private static void identifyOlderRows(Connection c, Dsn serverDsn, String serverIdentity) throws SQLException {
+        if (serverIdentity == null) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE IGNORE shards SET serverIdentity = ?"
+                + " WHERE serverKey = ? AND serverIdentity IS NULL")) {
+            ps.setString(1, serverIdentity);
+            ps.setString(2, serverDsn.serverKey());
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * A shard's or replica's DSN as the catalog stores it: the server only. The schema is kept apart, in
+     * {@code schemaName}, so that no name can become part of a DSN.
+     */
+    public static String stored(Dsn dsn) {
+        return dsn.withoutPassword().withDatabase(null).toGoForm(false);
+    }
+
+    /** {@link #stored}, refused (never truncated) when too long for the column. */
     private static String storable(Dsn dsn, String what) {
-        String stored = dsn.toGoForm(false);
+        String stored = stored(dsn);
         if (stored.length() > CatalogLayout.SHARD_DSN_MAX) {
             throw ShardSchemaException.usage("the DSN of " + what + " is " + stored.length()
                     + " characters long; the catalog stores at most " + CatalogLayout.SHARD_DSN_MAX
@@ -162,14 +220,18 @@ public final class Catalog implements AutoCloseable {
         return stored;
     }
 
-    /** Registers many schemas of one server in one batch; schemas already registered there are skipped. */
-    public int addShards(List<String> schemaNames, Dsn serverDsn) {
+    /**
+     * Registers many schemas of one server in one batch; schemas already registered there (also through another
+     * spelling of the server, when {@code serverIdentity} is known) are skipped.
+     */
+    public int addShards(List<String> schemaNames, Dsn serverDsn, String serverIdentity) {
         requireNoPassword(serverDsn);
         return sql(c -> inTransaction(c, () -> {
+            identifyOlderRows(c, serverDsn, serverIdentity);
             int before = shardsOn(c, serverDsn.serverKey());
             try (PreparedStatement ps = c.prepareStatement(INSERT_SHARD.replace("INSERT", "INSERT IGNORE"))) {
                 for (String schema : schemaNames) {
-                    bindShard(ps, schema, serverDsn);
+                    bindShard(ps, schema, serverDsn, serverIdentity);
                     ps.addBatch();
                 }
                 ps.executeBatch();
@@ -202,12 +264,21 @@ public final class Catalog implements AutoCloseable {
         }
     }
 
-    private static Optional<Long> findShard(Connection c, String schemaName, String serverKey) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT shardId FROM shards WHERE schemaName = ? AND serverKey = ?")) {
+    /** The shard that holds this schema of this server, under this spelling of it or another: for messages. */
+    private static String registered(Connection c, String schemaName, String serverKey, String serverIdentity)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT shardId, serverKey FROM shards WHERE schemaName = ?"
+                + " AND (serverKey = ? OR serverIdentity = ?) ORDER BY serverKey = ? DESC LIMIT 1")) {
             ps.setString(1, schemaName);
             ps.setString(2, serverKey);
+            ps.setString(3, serverIdentity);
+            ps.setString(4, serverKey);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
+                if (!rs.next()) {
+                    return "a shard";
+                }
+                return "shard " + rs.getLong(1) + (rs.getString(2).equals(serverKey) ? ""
+                        : " (on " + rs.getString(2) + ", the same server: it reports the same identity)");
             }
         }
     }
@@ -416,12 +487,29 @@ public final class Catalog implements AutoCloseable {
     // ---- versions -----------------------------------------------------------------------------------------
 
     public int addVersion(String table, String command, String type, String validationQuery, String validationExpected) {
-        return addVersion(new Version(0, table, command, type, validationQuery, validationExpected));
+        return addVersion(new Version(0, table, command, type, validationQuery, validationExpected), null);
     }
 
-    /** Registers {@code draft} (its number is ignored) as the next version and returns its number. */
-    public int addVersion(Version draft) {
-        return sql(c -> {
+    /**
+     * Registers {@code draft} (its number is ignored) as the next version and returns its number. Version adds take
+     * turns (a row lock on the layout table), so versions become visible in number order: a runner that sees a
+     * version has seen every lower one, and never skips one that committed late. {@code chainedFrom}, when given,
+     * is the latest version the draft's expected schema starts from (0: none); a later one added meanwhile refuses
+     * the draft, whose preflight would have started from the wrong schema.
+     */
+    public int addVersion(Version draft, Integer chainedFrom) {
+        return sql(c -> inTransaction(c, () -> {
+            try (PreparedStatement lock = c.prepareStatement("SELECT layout FROM " + CatalogLayout.LAYOUT_TABLE
+                    + " WHERE id = 1 FOR UPDATE")) {
+                lock.executeQuery().close();
+            }
+            int latest = queryInt(c, "SELECT COALESCE(MAX(version), 0) FROM versions");
+            if (chainedFrom != null && latest != chainedFrom) {
+                throw new ShardSchemaException(ShardSchemaException.REFUSED, "version " + latest + " was added while"
+                        + " this one was preflighted from " + (chainedFrom == 0 ? "the shard's tables"
+                        : "the schema expected after version " + chainedFrom) + "; nothing was written: run"
+                        + " `version add` again");
+            }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO versions (command, tableName, cmdType,"
                     + " validationQuery, validationExpected, options, autoApprove, autoCutover, finalInsert,"
                     + " expectedSchema, expectedFingerprint, tableBefore, algorithm, rollbackCommand, forced)"
@@ -448,7 +536,7 @@ public final class Catalog implements AutoCloseable {
                     return rs.getInt(1);
                 }
             }
-        });
+        }));
     }
 
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
@@ -679,8 +767,8 @@ public final class Catalog implements AutoCloseable {
     }
 
     /**
-     * Refreshes the lease's heartbeat. False only when another runner holds the task now; a task that just ended
-     * (its run closed it a moment before this heartbeat) is not a lost lease.
+     * Refreshes the lease's heartbeat; false when the lease is no longer this runner's: another runner took it
+     * over, or the task ended (then the runner's own run closed it a moment ago, which the caller can tell).
      */
     public boolean heartbeat(Lease lease) {
         return sql(c -> {
@@ -688,15 +776,7 @@ public final class Catalog implements AutoCloseable {
                     "UPDATE shards SET lastTaskHb = NOW() WHERE shardId = ? AND task = ? AND state = 'running'")) {
                 ps.setLong(1, lease.shardId());
                 ps.setString(2, lease.token());
-                if (ps.executeUpdate() > 0) {
-                    return true;
-                }
-            }
-            try (PreparedStatement ps = c.prepareStatement("SELECT task FROM shards WHERE shardId = ?")) {
-                ps.setLong(1, lease.shardId());
-                try (ResultSet rs = ps.executeQuery()) {
-                    return !rs.next() || rs.getString(1) == null;
-                }
+                return ps.executeUpdate() > 0;
             }
         });
     }
@@ -736,20 +816,7 @@ public final class Catalog implements AutoCloseable {
      */
     public int startRun(Lease lease, String runner, String message) {
         return sql(c -> {
-            if (lease.takeover()) {
-                try (PreparedStatement ps = c.prepareStatement("UPDATE log l JOIN shards s ON s.shardId = l.shardId"
-                        + " SET l.state = ?, l.finishedAt = NOW(3), l.message = CONCAT(COALESCE(l.message, ''), ?)"
-                        + " WHERE l.shardId = ? AND l.version = ? AND l.state = ? AND " + LEASE_HELD)) {
-                    ps.setString(1, Run.STALLED);
-                    ps.setString(2, "; stalled: its runner stopped heartbeating, taken over by " + runner);
-                    ps.setLong(3, lease.shardId());
-                    ps.setInt(4, lease.targetVersion());
-                    ps.setString(5, Run.RUNNING);
-                    ps.setLong(6, lease.shardId());
-                    ps.setString(7, lease.token());
-                    ps.executeUpdate();
-                }
-            }
+            closeStalledRun(c, lease, "taken over by " + runner);
             int run = queryInt(c, "SELECT COALESCE(MAX(run), 0) + 1 FROM log WHERE shardId = ? AND version = ?",
                     lease.shardId(), lease.targetVersion());
             if (run > 255) {
@@ -789,6 +856,9 @@ public final class Catalog implements AutoCloseable {
     /**
      * The latest earlier run that started executing, when its outcome is unknown (its runner stalled, the connection
      * broke, or a failure came after the change ran): the change may have landed, and its record tells whether.
+     * Earlier runs than that one need no look: the run that recorded after them held the shard's fence, so their
+     * sessions had ended before it judged the table. A failed run changed nothing: a run ends failed after it
+     * recorded only when the server refused its statement.
      */
     public Optional<UncertainRun> uncertainRun(long shardId, int version, boolean down, int currentRun) {
         return sql(c -> {
@@ -896,9 +966,35 @@ public final class Catalog implements AutoCloseable {
         });
     }
 
-    /** Hands a claim back untouched, to be claimable again after {@code seconds} (its server is busy). */
-    public void postpone(Lease lease, int seconds) {
+    /**
+     * On a takeover, closes the run its runner left 'running' as stalled (under the new lease), saying {@code by}
+     * whom it was taken over.
+     */
+    private static void closeStalledRun(Connection c, Lease lease, String by) throws SQLException {
+        if (!lease.takeover()) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE log l JOIN shards s ON s.shardId = l.shardId"
+                + " SET l.state = ?, l.finishedAt = NOW(3), l.message = CONCAT(COALESCE(l.message, ''), ?)"
+                + " WHERE l.shardId = ? AND l.version = ? AND l.state = ? AND " + LEASE_HELD)) {
+            ps.setString(1, Run.STALLED);
+            ps.setString(2, "; stalled: its runner stopped heartbeating, " + by);
+            ps.setLong(3, lease.shardId());
+            ps.setInt(4, lease.targetVersion());
+            ps.setString(5, Run.RUNNING);
+            ps.setLong(6, lease.shardId());
+            ps.setString(7, lease.token());
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Hands a claim back untouched, to be claimable again after {@code seconds} (its server is busy). A takeover
+     * handed back still closes the dead run, which nobody else would.
+     */
+    public void postpone(Lease lease, String runner, int seconds) {
         sql(c -> {
+            closeStalledRun(c, lease, "taken over by " + runner + ", which waits for a free online slot on its server");
             try (PreparedStatement ps = c.prepareStatement("UPDATE shards SET state = 'ready', task = NULL,"
                     + " retryAt = NOW() + INTERVAL ? SECOND WHERE shardId = ? AND task = ? AND state = 'running'")) {
                 ps.setInt(1, seconds);
@@ -1061,18 +1157,22 @@ public final class Catalog implements AutoCloseable {
     }
 
     /**
-     * Marks a shard as being at {@code version} (its schema was found to be the expected one), with a log row that
-     * says so. Refused while a runner holds or a gate holds the shard.
+     * Marks a shard as being at {@code version} (its schema was found to be the expected one when the shard was at
+     * {@code fromVersion}), with a log row that says so. Refused while a runner or a gate holds the shard, and when
+     * the shard is no longer at {@code fromVersion}.
      */
-    public void baseline(long shardId, int version, String fingerprint) {
+    public void baseline(long shardId, int fromVersion, int version, String fingerprint) {
         sql(c -> inTransaction(c, () -> {
+            // Only from the version the schema was checked at: a runner may have moved the shard since.
             try (PreparedStatement ps = c.prepareStatement("UPDATE shards SET version = ?, state = 'ready',"
-                    + " attempts = 0, retryAt = NULL WHERE shardId = ? AND state IN ('ready', 'failed')")) {
+                    + " attempts = 0, retryAt = NULL WHERE shardId = ? AND version = ? AND state IN ('ready', 'failed')")) {
                 ps.setInt(1, version);
                 ps.setLong(2, shardId);
+                ps.setInt(3, fromVersion);
                 if (ps.executeUpdate() == 0) {
                     throw new ShardSchemaException(ShardSchemaException.REFUSED, "shard " + shardId
-                            + " is being worked by a runner or waits at a gate; try again when it is idle");
+                            + " is being worked by a runner, waits at a gate, or left version " + fromVersion
+                            + " while its schema was checked; nothing was changed: try again when it is idle");
                 }
             }
             int run = queryInt(c, "SELECT COALESCE(MAX(run), 0) + 1 FROM log WHERE shardId = ? AND version = ?",

@@ -20,7 +20,7 @@ import java.util.List;
  */
 public final class CatalogLayout {
     /** The layout the last of STEPS makes. */
-    public static final int CURRENT = 7;
+    public static final int CURRENT = 9;
     /** Longest shard (and replica) DSN the catalog stores (layout 3): TLS options with long file paths must fit whole. */
     public static final int SHARD_DSN_MAX = 2048;
     static final String LAYOUT_TABLE = "shardschema_layout";
@@ -49,7 +49,11 @@ public final class CatalogLayout {
                     + " and directions of runs; shard version targets", CatalogLayout::schemaChecks),
             new LayoutStep(6, "table replicas: replica DSNs of shards", CatalogLayout::replicas),
             new LayoutStep(7, "table runners (who is running, seen when); index of runs by end time, for metrics",
-                    CatalogLayout::runnersAndRunEnds));
+                    CatalogLayout::runnersAndRunEnds),
+            new LayoutStep(8, "catalog id (names the shard-side locks that fence tasks); online copy records",
+                    CatalogLayout::fences),
+            new LayoutStep(9, "shards.serverIdentity (what the server says it is) and a unique key on it and the schema",
+                    CatalogLayout::serverIdentities));
 
     /** Creates the catalog database if needed and upgrades it to the current layout. Safe to run concurrently. */
     public static InitReport initialize(Dsn catalogDsn) {
@@ -120,6 +124,20 @@ public final class CatalogLayout {
         }
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT layout FROM " + LAYOUT_TABLE + " WHERE id = 1")) {
             return rs.next() ? rs.getInt(1) : 0;
+        }
+    }
+
+    /**
+     * The catalog's own id, made once by init: it names the locks that fence tasks on shard servers, so every runner
+     * of this catalog uses the same names, however it spells the catalog's address.
+     */
+    static String catalogId(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT catalogId FROM " + LAYOUT_TABLE + " WHERE id = 1")) {
+            if (!rs.next() || rs.getString(1) == null) {
+                throw ShardSchemaException.error("the catalog has no id; run `shardschema init`");
+            }
+            return rs.getString(1);
         }
     }
 
@@ -279,6 +297,29 @@ public final class CatalogLayout {
                     + ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
         }
         addIndex(c, "log", "idx_finished", "(`finishedAt`)");
+    }
+
+    private static void fences(Connection c) throws SQLException {
+        addColumn(c, LAYOUT_TABLE, "catalogId", "char(36) NULL");
+        try (Statement s = c.createStatement()) {
+            s.executeUpdate("UPDATE " + LAYOUT_TABLE + " SET catalogId = UUID() WHERE id = 1 AND catalogId IS NULL");
+        }
+        // The run whose copy completed, and when its shadow table was created: the swap requires both to be as
+        // recorded, so that a half-copied or re-created shadow table is never swapped in.
+        addColumn(c, "online", "copiedRun", "tinyint unsigned NULL");
+        addColumn(c, "online", "shadowCreated", "varchar(32) NULL");
+    }
+
+    /**
+     * The unique key on (serverKey, schemaName) is bypassed by spelling a server differently ({@code db1} and its
+     * address): the key on the identity the server reports at registration is not. Rows from before stay NULL (so
+     * they do not collide) until their server is registered again.
+     */
+    private static void serverIdentities(Connection c) throws SQLException {
+        addColumn(c, "shards", "serverIdentity", "varchar(255) NULL");
+        if (!exists(c, "STATISTICS", "INDEX_NAME", "shards", "uniq_identity_schema")) {
+            alter(c, "shards", "ADD UNIQUE INDEX `uniq_identity_schema` (`serverIdentity`, `schemaName`)");
+        }
     }
 
     private static void backfillServerKeys(Connection c) throws SQLException {

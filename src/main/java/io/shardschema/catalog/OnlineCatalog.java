@@ -24,7 +24,7 @@ public final class OnlineCatalog {
 
     private static final String COLUMNS = "o.shardId, o.version, o.phase, o.approved OR v.autoApprove,"
             + " o.cutoverRequested OR v.autoCutover, o.cancelRequested, o.tableRows, o.tableBytes, o.progress,"
-            + " o.etaSeconds, o.oldTable, o.pendingTable, o.updatedAt";
+            + " o.etaSeconds, o.oldTable, o.pendingTable, o.updatedAt, o.copiedRun";
 
     /** SQL over {@code online o} and {@code versions v}: the task has somewhere to go without waiting for a DBA. */
     static final String GATE_OPEN = "o.cancelRequested = 1"
@@ -40,7 +40,7 @@ public final class OnlineCatalog {
     /** An online task as the catalog has it; the gates count as open when the version opens them for every shard. */
     public record Task(long shardId, int version, String phase, boolean approved, boolean cutoverRequested,
                        boolean cancelRequested, Long tableRows, Long tableBytes, Double progress, Integer etaSeconds,
-                       String oldTable, String pendingTable, java.time.Instant updatedAt) {
+                       String oldTable, String pendingTable, java.time.Instant updatedAt, Integer copiedRun) {
 
         /** "copying: 45%, about 2m10s left; table ~100000 rows, 12 MB" */
         public String describe() {
@@ -114,7 +114,7 @@ public final class OnlineCatalog {
                     out.add(new Task(rs.getLong(1), rs.getInt(2), rs.getString(3), rs.getBoolean(4), rs.getBoolean(5),
                             rs.getBoolean(6), (Long) rs.getObject(7, Long.class), rs.getObject(8, Long.class),
                             rs.getObject(9, Double.class), rs.getObject(10, Integer.class), rs.getString(11),
-                            rs.getString(12), Catalog.instant(rs.getTimestamp(13))));
+                            rs.getString(12), Catalog.instant(rs.getTimestamp(13)), rs.getObject(14, Integer.class)));
                 }
                 return out;
             }
@@ -139,48 +139,70 @@ public final class OnlineCatalog {
         });
     }
 
-    public void phase(long shardId, int version, String phase) {
-        update("phase = ?", shardId, version, phase);
+    /** What became of a move from one phase to the next. */
+    public enum Move { MOVED, CANCELLED, LEASE_LOST }
+
+    /**
+     * Sets the task's phase, under the lease (a runner that lost it writes nothing); throws {@link Catalog.LeaseLost}
+     * when the lease is gone.
+     */
+    public void phase(Lease lease, String phase) {
+        if (!fenced(lease, "o.phase = ?, o.copiedRun = IF(? = '" + COPYING + "', NULL, o.copiedRun)",
+                List.of(phase, phase), "", List.of())) {
+            throw new Catalog.LeaseLost("the lease of shard " + lease.shardId() + " was lost before phase " + phase);
+        }
     }
 
-    /** Moves the task from one phase to the next unless a cancel was asked for; false when it did not move. */
-    public boolean move(long shardId, int version, String from, String to) {
-        return catalog.sql(c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE online SET phase = ? WHERE shardId = ?"
-                    + " AND version = ? AND phase = ? AND cancelRequested = 0")) {
-                ps.setString(1, to);
-                ps.setLong(2, shardId);
-                ps.setInt(3, version);
-                ps.setString(4, from);
-                return ps.executeUpdate() > 0;
-            }
-        });
+    /**
+     * Moves the task from one phase to the next under the lease, unless a cancel was asked for. Entering
+     * {@code copying} forgets an earlier completed copy; {@code copiedRun} (else null), written only when the copy
+     * of that run completed and was checked, is what the swap later requires.
+     */
+    public Move move(Lease lease, String from, String to, Integer copiedRun) {
+        if (fenced(lease, "o.phase = ?, o.copiedRun = IF(? = '" + COPYING + "', NULL, COALESCE(?, o.copiedRun))",
+                java.util.Arrays.asList(to, to, copiedRun), " AND o.phase = ? AND o.cancelRequested = 0", List.of(from))) {
+            return Move.MOVED;
+        }
+        return catalog.sql(c -> Catalog.queryInt(c, "SELECT COUNT(*) FROM shards WHERE shardId = ? AND task = ?"
+                + " AND state = 'running'", lease.shardId(), lease.token())) == 0 ? Move.LEASE_LOST : Move.CANCELLED;
     }
 
-    public void size(long shardId, int version, long rows, long bytes) {
-        update("tableRows = ?, tableBytes = ?", shardId, version, rows, bytes);
+    public void size(Lease lease, long rows, long bytes) {
+        fenced(lease, "o.tableRows = ?, o.tableBytes = ?", List.of(rows, bytes), "", List.of());
     }
 
-    public void progress(long shardId, int version, Double percent, Integer etaSeconds) {
-        update("progress = ?, etaSeconds = ?", shardId, version, percent, etaSeconds);
+    public void progress(Lease lease, Double percent, Integer etaSeconds) {
+        fenced(lease, "o.progress = ?, o.etaSeconds = ?", java.util.Arrays.asList(percent, etaSeconds), "", List.of());
     }
 
     /** Recorded before the swap, so that a takeover can tell whether it happened. */
-    public void swapNames(long shardId, int version, String oldTable, String pendingTable) {
-        update("oldTable = ?, pendingTable = ?", shardId, version, oldTable, pendingTable);
+    public void swapNames(Lease lease, String oldTable, String pendingTable) {
+        if (!fenced(lease, "o.oldTable = ?, o.pendingTable = ?", List.of(oldTable, pendingTable), "", List.of())) {
+            throw new Catalog.LeaseLost("the lease of shard " + lease.shardId() + " was lost before the swap");
+        }
     }
 
-    private void update(String set, long shardId, int version, Object... values) {
-        catalog.sql(c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE online SET " + set
-                    + " WHERE shardId = ? AND version = ?")) {
+    /**
+     * One write of the task of the lease's shard and version, only while the lease is the runner's (the shard's
+     * task column still names it): {@code set} with {@code setValues}, on the rows {@code andWhere} (with
+     * {@code whereValues}) also selects. False when nothing was written.
+     */
+    private boolean fenced(Lease lease, String set, List<Object> setValues, String andWhere, List<Object> whereValues) {
+        return catalog.sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE online o JOIN shards s ON s.shardId = o.shardId"
+                    + " SET " + set + " WHERE o.shardId = ? AND o.version = ?" + andWhere
+                    + " AND s.task = ? AND s.state = 'running'")) {
                 int i = 1;
-                for (Object v : values) {
+                for (Object v : setValues) {
                     ps.setObject(i++, v);
                 }
-                ps.setLong(i++, shardId);
-                ps.setInt(i, version);
-                return ps.executeUpdate();
+                ps.setLong(i++, lease.shardId());
+                ps.setInt(i++, lease.targetVersion());
+                for (Object v : whereValues) {
+                    ps.setObject(i++, v);
+                }
+                ps.setString(i, lease.token());
+                return ps.executeUpdate() > 0;
             }
         });
     }

@@ -148,15 +148,30 @@ public final class PtOsc {
         }
     }
 
-    /** pt-osc's DSN: the table, and where the server is; user and password are in the option file. */
-    private static String target(Dsn dsn, String schema, String table) {
-        for (String name : List.of(schema, table)) {
-            if (name.contains(",") || name.contains("=")) {
-                throw ShardSchemaException.error("pt-osc cannot address `" + name + "`: its DSN syntax forbids ',' and '='");
-            }
+    /**
+     * pt-osc's DSN, from checked parts only: the table, and where the server is (a host or socket that {@link Dsn}
+     * validated); user and password are in the option file. A ',' would start another of pt-osc's DSN parts
+     * ({@code h=}, {@code F=}), so no part may hold one.
+     */
+    static String target(Dsn dsn, String schema, String table) {
+        Map<String, String> parts = new LinkedHashMap<>();
+        parts.put("D", schema);
+        parts.put("t", table);
+        if (dsn.socket() != null) {
+            parts.put("S", dsn.socket());
+        } else {
+            parts.put("h", dsn.host());
+            parts.put("P", String.valueOf(dsn.port()));
         }
-        String where = dsn.socket() != null ? "S=" + dsn.socket() : "h=" + dsn.host() + ",P=" + dsn.port();
-        return "D=" + schema + ",t=" + table + "," + where;
+        StringBuilder target = new StringBuilder();
+        for (Map.Entry<String, String> part : parts.entrySet()) {
+            if (part.getValue().contains(",")) {
+                throw ShardSchemaException.error("pt-osc cannot address `" + part.getValue()
+                        + "`: its DSN syntax forbids ','");
+            }
+            target.append(target.length() == 0 ? "" : ",").append(part.getKey()).append('=').append(part.getValue());
+        }
+        return target.toString();
     }
 
     private static String optionFileText(Dsn dsn) {

@@ -36,6 +36,11 @@ final class BaselineCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Shard target = context.catalog().requireShard(shard);
+        if (target.state().equals("running") || target.state().equals("waiting")) {
+            // Its schema may be half way through a change: not one to compare.
+            throw new ShardSchemaException(ShardSchemaException.REFUSED, "shard " + shard + " is being worked by a"
+                    + " runner or waits at a gate; try again when it is idle");
+        }
         SchemaSnapshot expected = ExpectedSchemas.at(context.catalog(), version);
         SchemaSnapshot actual = FleetSchemas.one(context.config(), context.catalog().dsn(), target,
                 c -> SchemaSnapshot.read(c, c.getCatalog(), null));
@@ -44,7 +49,7 @@ final class BaselineCommand implements Callable<Integer> {
             throw new ShardSchemaException(ShardSchemaException.REFUSED, "shard " + shard + " does not have the schema"
                     + " expected at version " + version + "; nothing was changed:\n" + diff.stripTrailing());
         }
-        context.catalog().baseline(shard, version, actual.fingerprint());
+        context.catalog().baseline(shard, target.version(), version, actual.fingerprint());
         return context.print(new Result(shard, target.schemaName(), target.version(), version, actual.fingerprint()), json);
     }
 }

@@ -50,7 +50,7 @@ final class DemoCommand implements Callable<Integer> {
         CatalogLayout.initialize(server.withDatabase(DEMO_CATALOG));
         Config config = context.config().with("perServerConcurrency", "8").with("workers", "8");
         try (Catalog catalog = Catalog.open(server.withDatabase(DEMO_CATALOG), 12)) {
-            catalog.addShards(names, server.withoutPassword());
+            catalog.addShards(names, server.withoutPassword(), null);
             catalog.addVersion("users", "ADD COLUMN last_login DATETIME NULL", "sql", null, null);
             catalog.addVersion("orders", "ADD INDEX idx_user_created (user_id, created)", "sql", null, null);
             catalog.addVersion("audit", "CREATE TABLE audit (id BIGINT AUTO_INCREMENT PRIMARY KEY,"

@@ -48,7 +48,7 @@ final class PreflightCommand implements Callable<Integer> {
 
     record Result(long shard, String schema, String startingPoint, String statement, boolean ok, String error, boolean changesNothing,
                   Preflight.Algorithm algorithm, String diff, String before, String after,
-                  List<String> removedLeftovers) implements Report {
+                  List<String> removedLeftovers, String noSandbox) implements Report {
         @Override
         public String text() {
             StringBuilder sb = new StringBuilder(String.format("preflight on shard %d (%s), starting from %s: %s%n",
@@ -59,6 +59,9 @@ final class PreflightCommand implements Callable<Integer> {
                 sb.append("changes nothing (the schema is the same after it)");
             } else {
                 sb.append("runs ").append(VersionPreflight.describe(algorithm)).append('\n').append(diff.stripTrailing());
+            }
+            if (noSandbox != null) {
+                sb.append("\nran in this account's own session (").append(noSandbox).append(')');
             }
             if (!removedLeftovers.isEmpty()) {
                 sb.append("\nremoved scratch schemas left by killed preflights: ").append(removedLeftovers);
@@ -88,7 +91,7 @@ final class PreflightCommand implements Callable<Integer> {
         Preflight.Report r = o.report();
         context.print(new Result(o.shard().id(), o.shard().schemaName(), o.startingPoint(),
                 ChangeStatement.sql(table, command), r.error() == null, r.error(), r.changesNothing(), r.algorithm(),
-                r.diff(), r.before().text(), r.after().text(), r.removedLeftovers()), json);
+                r.diff(), r.before().text(), r.after().text(), r.removedLeftovers(), r.noSandbox()), json);
         return r.error() == null ? 0 : ShardSchemaException.SOME_FAILED;
     }
 }

@@ -50,7 +50,7 @@ final class ServeCommand implements Callable<Integer> {
         InProcess commands = new InProcess(config, catalog);
         try {
             server = ApiServer.start(bind, port, commands, new FleetMetrics(commands, catalog, config.stallSeconds()),
-                    config.apiToken().orElse(null), config.apiOpenReads());
+                    config);
         } catch (IOException e) {
             throw ShardSchemaException.error("cannot listen on " + bind + ":" + port + ": " + e.getMessage());
         }

@@ -1,6 +1,8 @@
 package io.shardschema.cli;
 
 import io.shardschema.ShardSchemaException;
+import io.shardschema.catalog.Catalog;
+import io.shardschema.catalog.SchemaNames;
 import io.shardschema.config.Dsn;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -48,9 +50,10 @@ final class ShardAddCommand implements Callable<Integer> {
         if (name == null) {
             throw ShardSchemaException.usage("no schema: give --schema or put it in the DSN (.../schema)");
         }
-        ShardTarget.checkSchemaName(name);
+        SchemaNames.check(name);
         Dsn shardDsn = dsn.withDatabase(name);
         List<Dsn> replicas = replicas(shardDsn);
+        String identity = null;
         if (!noCheck) {
             try (Connection c = ShardTarget.connect(context, shardDsn);
                  PreparedStatement ps = c.prepareStatement("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?")) {
@@ -61,11 +64,12 @@ final class ShardAddCommand implements Callable<Integer> {
                                 + "; nothing was registered");
                     }
                 }
+                identity = Catalog.identify(c);
             }
         }
-        long id = context.catalog().addShard(name, shardDsn.withoutPassword(), replicas);
-        return context.print(new Result(id, name, shardDsn.withoutPassword().toString(),
-                replicas.stream().map(Dsn::toString).toList()), json);
+        long id = context.catalog().addShard(name, shardDsn.withoutPassword(), identity, replicas);
+        return context.print(new Result(id, name, Catalog.stored(shardDsn),
+                replicas.stream().map(Catalog::stored).toList()), json);
     }
 
     /** The --replica DSNs as stored: on the shard's schema, without password, each once. */

@@ -1,5 +1,9 @@
 package io.shardschema.cli;
 
+import io.shardschema.Printable;
+import io.shardschema.ShardSchemaException;
+import io.shardschema.catalog.Catalog;
+import io.shardschema.catalog.SchemaNames;
 import io.shardschema.config.Dsn;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -11,11 +15,13 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
 @Command(name = "discover", mixinStandardHelpOptions = true, description = "Register every schema on a server whose name matches a SQL LIKE pattern"
-        + " (one query, one batch: thousands in seconds). Already registered schemas are skipped.")
+        + " (one query, one batch: thousands in seconds). Already registered schemas are skipped; names that cannot be"
+        + " a shard's (control characters, ...) are refused and listed, and the command exits 3.")
 final class ShardDiscoverCommand implements Callable<Integer> {
     private static final Set<String> SYSTEM = Set.of("mysql", "information_schema", "performance_schema", "sys");
     private final Context context;
@@ -30,11 +36,18 @@ final class ShardDiscoverCommand implements Callable<Integer> {
         this.context = context;
     }
 
-    record Result(String server, int matched, int registered, int alreadyRegistered) implements Report {
+    /** A schema that was not registered, its name escaped for printing, and why. */
+    record Refused(String schema, String reason) {
+    }
+
+    record Result(String server, int matched, int registered, int alreadyRegistered, List<Refused> refused)
+            implements Report {
         @Override
         public String text() {
-            return "registered " + registered + " shards on " + server + " (" + matched + " schemas matched, "
-                    + alreadyRegistered + " already registered)";
+            StringBuilder sb = new StringBuilder("registered " + registered + " shards on " + server + " (" + matched
+                    + " schemas matched, " + alreadyRegistered + " already registered, " + refused.size() + " refused)");
+            refused.forEach(r -> sb.append("\nrefused schema '").append(r.schema()).append("': ").append(r.reason()));
+            return sb.toString();
         }
     }
 
@@ -43,21 +56,32 @@ final class ShardDiscoverCommand implements Callable<Integer> {
         Dsn dsn = ShardTarget.parse(context, dsnText);
         Dsn catalog = context.catalogDsn();
         List<String> schemas = new ArrayList<>();
+        List<Refused> refused = new ArrayList<>();
+        String identity;
         try (Connection c = ShardTarget.connect(context, dsn);
              PreparedStatement ps = c.prepareStatement("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA"
                      + " WHERE SCHEMA_NAME LIKE ? ORDER BY SCHEMA_NAME")) {
+            identity = Catalog.identify(c);
             ps.setString(1, like);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     String name = rs.getString(1);
                     boolean isCatalog = name.equals(catalog.database()) && dsn.serverKey().equals(catalog.serverKey());
-                    if (!SYSTEM.contains(name.toLowerCase()) && !isCatalog) {
+                    if (SYSTEM.contains(name.toLowerCase()) || isCatalog) {
+                        continue;
+                    }
+                    Optional<String> problem = SchemaNames.problem(name);
+                    if (problem.isPresent()) {
+                        refused.add(new Refused(Printable.escape(name), problem.get()));
+                    } else {
                         schemas.add(name);
                     }
                 }
             }
         }
-        int added = context.catalog().addShards(schemas, dsn.withoutPassword().withDatabase(null));
-        return context.print(new Result(dsn.serverKey(), schemas.size(), added, schemas.size() - added), json);
+        int added = context.catalog().addShards(schemas, dsn.withoutPassword().withDatabase(null), identity);
+        int matched = schemas.size() + refused.size();
+        context.print(new Result(dsn.serverKey(), matched, added, schemas.size() - added, refused), json);
+        return refused.isEmpty() ? 0 : ShardSchemaException.SOME_FAILED;
     }
 }

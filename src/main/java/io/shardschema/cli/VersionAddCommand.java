@@ -124,12 +124,14 @@ final class VersionAddCommand implements Callable<Integer> {
         }
         List<String> notes = new ArrayList<>();
         Version.Expected expected = Version.Expected.NONE;
+        Integer chainedFrom = null;
         String storedRollback = givenRollback;
         boolean derived = false;
         if (noPreflight) {
             notes.add("no preflight: no expected schema, so no verify-after-apply and no guard for this version");
         } else {
             Version previous = context.catalog().versions().stream().reduce((a, b) -> b).orElse(null);
+            chainedFrom = previous == null ? 0 : previous.number();
             Preflight.RollbackChoice choice = givenRollback != null
                     ? (before, after) -> ChangeStatement.sql(table, givenRollback)
                     : (before, after) -> DerivedRollback.of(table, before.table(table), after.table(table))
@@ -168,7 +170,8 @@ final class VersionAddCommand implements Callable<Integer> {
                     r.before().table(table), r.algorithm().name());
         }
         int version = context.catalog().addVersion(new Version(0, table, command, type, validateQuery, expect,
-                new Version.Online(ptOscOptions, autoApprove, autoCutover, finalInsert), expected, storedRollback, force));
+                new Version.Online(ptOscOptions, autoApprove, autoCutover, finalInsert), expected, storedRollback, force),
+                chainedFrom);
         notes.forEach(context::warn);
         return context.print(new Result(version, table, type, ChangeStatement.sql(table, command),
                 expected.algorithm(), expected.tableFingerprint(), storedRollback, derived, notes), json);

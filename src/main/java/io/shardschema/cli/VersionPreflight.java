@@ -5,6 +5,7 @@ import io.shardschema.catalog.Shard;
 import io.shardschema.catalog.Version;
 import io.shardschema.change.ChangeStatement;
 import io.shardschema.config.DataSources;
+import io.shardschema.config.Dsn;
 import io.shardschema.runner.ShardConnections;
 import io.shardschema.schema.Preflight;
 import io.shardschema.schema.SchemaSnapshot;
@@ -14,7 +15,6 @@ import java.sql.SQLException;
 import java.util.Comparator;
 import java.util.List;
 import java.util.SortedMap;
-import java.util.regex.Pattern;
 
 /**
  * Runs a preflight for `preflight` and `version add`: picks the shard whose server hosts the scratch schema and the
@@ -22,8 +22,6 @@ import java.util.regex.Pattern;
  * it (so versions chain from one known schema to the next), else that shard's own tables.
  */
 final class VersionPreflight {
-    private static final Pattern QUALIFIED_NAME = Pattern.compile("[`A-Za-z0-9_$]\\s*\\.\\s*[`A-Za-z_$]");
-
     /** The preflight's report, the shard it ran on, and what its tables came from. */
     record Outcome(Shard shard, Preflight.Report report, String startingPoint) {
     }
@@ -38,23 +36,25 @@ final class VersionPreflight {
     static Outcome run(Context context, String table, String command, Version previous, Long shardId,
                        Preflight.RollbackChoice rollback) {
         boolean isAlter = !ChangeStatement.isWholeStatement(command);
-        if (!isAlter && QUALIFIED_NAME.matcher(command).find()) {
-            // It runs in the scratch schema only because that is the default database: a named schema escapes it.
-            throw ShardSchemaException.usage("a preflight runs whole statements only when they name no schema"
-                    + " (schema.table); this one seems to: " + command);
-        }
+        String statement = ChangeStatement.sql(table, command);
+        // Again here: a registered version may predate the check (new commands pass it in normaliseCommand).
+        ChangeStatement.checkStaysInSchema(statement);
         Shard shard = shardId != null ? context.catalog().requireShard(shardId)
                 : defaultShard(context, previous == null ? null : previous.number());
         boolean fromExpected = previous != null && previous.expected().schemaAfter() != null;
         // A connection of its own, not a pooled one: the pool would discard it after the first algorithm the
         // server refuses (SQLSTATE 0A000 counts as fatal there).
-        try (ShardConnections shards = new ShardConnections(context.config(), context.catalog().dsn(), 1);
-             Connection c = DataSources.connect(shards.effective(shard.dsn(), shard.schemaName()))) {
-            SortedMap<String, String> tables = fromExpected ? previous.expected().schemaAfter()
-                    : SchemaSnapshot.read(c, c.getCatalog(), null).tables();
-            Preflight.Report report = Preflight.run(c, tables, ChangeStatement.sql(table, command), isAlter, rollback);
-            return new Outcome(shard, report, fromExpected ? "the expected schema after version " + previous.number()
-                    : "the tables of shard " + shard.id() + " (" + shard.schemaName() + ")");
+        try (ShardConnections shards = new ShardConnections(context.config(), context.catalog().dsn(), 1)) {
+            Dsn dsn = shards.effective(shard.dsn(), shard.schemaName());
+            try (Connection c = DataSources.connect(dsn)) {
+                SortedMap<String, String> tables = fromExpected ? previous.expected().schemaAfter()
+                        : SchemaSnapshot.read(c, c.getCatalog(), null).tables();
+                Preflight.Report report = Preflight.run(c,
+                        (user, password, database) -> DataSources.connect(dsn.withCredentials(user, password)
+                                .withDatabase(database)), tables, statement, isAlter, rollback);
+                return new Outcome(shard, report, fromExpected ? "the expected schema after version "
+                        + previous.number() : "the tables of shard " + shard.id() + " (" + shard.schemaName() + ")");
+            }
         } catch (SQLException | ShardSchemaException e) {
             throw ShardSchemaException.error("preflight on shard " + shard.id() + " (" + shard.schemaName() + "): "
                     + DataSources.rootMessage(e) + "; give --shard ID of a reachable shard (`version add` also"

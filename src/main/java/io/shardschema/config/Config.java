@@ -46,6 +46,7 @@ public final class Config {
         d.put("onlinePerServer", "1");
         d.put("guardTableRows", "2000000");
         d.put("guardCopyRows", "100000");
+        d.put(PasswordHosts.KEY, null);
         d.put("defaultsFile", null);
         d.put("logDir", PRIVATE_DIR + "/logs");
         d.put("pendingDropsDb", "_pending_drops");
@@ -55,6 +56,7 @@ public final class Config {
         d.put("databaseOverride", null);
         d.put("apiToken", null);
         d.put("apiOpenReads", "true");
+        d.put("apiHostNames", null);
         d.put("embeddedDir", PRIVATE_DIR);
         return d;
     }
@@ -185,6 +187,17 @@ public final class Config {
         if (!List.of("true", "false").contains(values.get("apiOpenReads").strip())) {
             throw badValue("apiOpenReads", "true or false");
         }
+        if (!apiHostNames().stream().allMatch(n -> n.matches("[a-z0-9]([a-z0-9.-]*[a-z0-9])?"))) {
+            throw badValue("apiHostNames", "a comma-separated list of host names");
+        }
+        defaultsFileHosts();
+        if (values.get("hostOverride") != null) {
+            try {
+                Dsn.tcp(null, null, values.get("hostOverride"), Dsn.DEFAULT_PORT, null);
+            } catch (ShardSchemaException e) {
+                throw ShardSchemaException.usage(origin() + "hostOverride: " + e.getMessage());
+            }
+        }
         String pendingDropsDb = pendingDropsDb();
         if (!DATABASE_NAME.matcher(pendingDropsDb).matches()
                 || SYSTEM_DATABASES.contains(pendingDropsDb.toLowerCase(Locale.ROOT))) {
@@ -273,6 +286,15 @@ public final class Config {
         return Optional.ofNullable(values.get("defaultsFile")).map(Path::of);
     }
 
+    /** The servers that may receive the defaultsFile password. */
+    public PasswordHosts defaultsFileHosts() {
+        try {
+            return PasswordHosts.parse(values.get(PasswordHosts.KEY));
+        } catch (ShardSchemaException e) {
+            throw ShardSchemaException.usage(origin() + e.getMessage());
+        }
+    }
+
     public String ptOscPath() {
         return values.get("ptOscPath");
     }
@@ -324,6 +346,13 @@ public final class Config {
     /** Whether HTTP reads (API GETs, /metrics) are open to anyone who can reach the port, or need the token too. */
     public boolean apiOpenReads() {
         return values.get("apiOpenReads").strip().equals("true");
+    }
+
+    /** Names, besides this machine's own, that HTTP requests may give in their Host header (lower case). */
+    public List<String> apiHostNames() {
+        String names = values.get("apiHostNames");
+        return names == null ? List.of() : java.util.Arrays.stream(names.split(",")).map(String::strip)
+                .filter(n -> !n.isEmpty()).map(n -> n.toLowerCase(java.util.Locale.ROOT)).toList();
     }
 
     public Path embeddedDir() {

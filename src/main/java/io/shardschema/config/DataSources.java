@@ -44,6 +44,8 @@ public final class DataSources {
         hc.setPoolName(name);
         hc.setJdbcUrl(dsn.jdbcUrl());
         hc.setDataSourceProperties(dsn.jdbcProperties());
+        // The database is selected after login, never written into the URL (see Dsn#jdbcUrl).
+        hc.setCatalog(dsn.database());
         hc.setMaximumPoolSize(maxSize);
         hc.setMinimumIdle(0);
         hc.setConnectionTimeout(10_000);
@@ -61,18 +63,30 @@ public final class DataSources {
         }
     }
 
-    /** One plain connection, for short checks (shard add, discover, init). */
+    /** One plain connection, for short checks (shard add, discover, init), in the DSN's database if it names one. */
     public static Connection connect(Dsn dsn) {
         try {
             DriverManager.setLoginTimeout(10);
-            return DriverManager.getConnection(dsn.jdbcUrl(), dsn.jdbcProperties());
+            Connection c = DriverManager.getConnection(dsn.jdbcUrl(), dsn.jdbcProperties());
+            try {
+                c.setCatalog(dsn.database());
+                return c;
+            } catch (SQLException e) {
+                c.close();
+                throw e;
+            }
         } catch (SQLException e) {
             throw cannotConnect(dsn, e);
         }
     }
 
     public static ShardSchemaException cannotConnect(Dsn dsn, Throwable cause) {
-        return ShardSchemaException.error("cannot connect to " + dsn + ": " + rootMessage(cause), cause);
+        String message = rootMessage(cause);
+        if (message.contains("restrictedAuth")) {
+            message += " (the server asked for a method that sends the password in clear; if this server may have"
+                    + " it, name the method in the DSN's restrictedAuth option)";
+        }
+        return ShardSchemaException.error("cannot connect to " + dsn + ": " + message, cause);
     }
 
     /** The most specific message of a cause chain (the driver wraps the server's reason several times). */

@@ -25,6 +25,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -118,110 +119,135 @@ final class OnlineChange {
     /** Takes the task as far as its gates allow, on {@code c} (the shard's connection, holding the slot). */
     RunEnding advance(Lease lease, int run, Version version, Connection c, BooleanSupplier leaseHeld)
             throws SQLException, IOException, InterruptedException {
+        try (RunOutput out = new RunOutput(catalog, config.logDir(), lease.shardId(), version.number(), run)) {
+            try {
+                return walk(lease, run, version, c, leaseHeld, out);
+            } catch (Catalog.LeaseLost e) {
+                // Every write of the task is fenced by the lease: the runner that holds it now goes on.
+                return end(Run.FAILED, "lease lost: " + e.getMessage() + "; another runner has the task", out, null);
+            }
+        }
+    }
+
+    private RunEnding walk(Lease lease, int run, Version version, Connection c, BooleanSupplier leaseHeld,
+                           RunOutput out) throws SQLException, IOException, InterruptedException {
         long shardId = lease.shardId();
         int v = version.number();
         String schema = c.getCatalog();
         String table = version.tableName();
-        try (RunOutput out = new RunOutput(catalog, config.logDir(), shardId, v, run)) {
-            OnlineCatalog.Task task = online.open(shardId, v);
-            String phase = task.phase();
-            if (ChangeStatement.isWholeStatement(version.command()) && phase.equals(OnlineCatalog.PREPARING)) {
-                return wholeStatement(lease, run, version, c, schema, table, out);
+        OnlineCatalog.Task task = online.open(shardId, v);
+        String phase = task.phase();
+        if (ChangeStatement.isWholeStatement(version.command()) && phase.equals(OnlineCatalog.PREPARING)) {
+            return wholeStatement(lease, run, version, c, schema, table, out);
+        }
+        while (true) {
+            if (!leaseHeld.getAsBoolean()) {
+                return end(Run.FAILED, "lease lost in phase " + phase + "; another runner has the task", out, null);
             }
-            while (true) {
-                if (!leaseHeld.getAsBoolean()) {
-                    return end(Run.FAILED, "lease lost in phase " + phase + "; another runner has the task", out, null);
+            task = online.open(shardId, v);
+            // Once the swap may have begun, a cancel is too late: the change is finished instead.
+            if (task.cancelRequested() && !phase.equals(OnlineCatalog.CUTTING_OVER)
+                    && !phase.equals(OnlineCatalog.COMPLETED)) {
+                removeLeftovers(c, schema, table);
+                online.phase(lease, OnlineCatalog.CANCELLED);
+                return end(Run.CANCELLED, "cancelled in phase " + phase + "; shadow table and triggers removed,"
+                        + " table " + table + " untouched", out, "cancelled by a DBA");
+            }
+            switch (phase) {
+                case OnlineCatalog.PREPARING -> {
+                    recordSize(c, lease, schema, table);
+                    int exit = runPtOsc(lease, version, schema, table, PtOsc.Mode.DRY_RUN, out, leaseHeld);
+                    removeLeftoversAfter(exit, c, schema, table, out);
+                    if (exit != 0) {
+                        if (online.cancelRequested(shardId, v)) {
+                            continue;
+                        }
+                        return end(Run.FAILED, "pt-osc dry run failed (exit " + exit + ")", out, lastLines(out));
+                    }
+                    phase = moveTo(lease, phase, OnlineCatalog.AWAITING_APPROVAL, null);
                 }
-                task = online.open(shardId, v);
-                // Once the swap may have begun, a cancel is too late: the change is finished instead.
-                if (task.cancelRequested() && !phase.equals(OnlineCatalog.CUTTING_OVER)
-                        && !phase.equals(OnlineCatalog.COMPLETED)) {
+                case OnlineCatalog.AWAITING_APPROVAL -> {
+                    if (!task.approved()) {
+                        return end(Run.WAITING, "awaiting approval: `shardschema approve " + v + " --shard "
+                                + shardId + "` (or `approve " + v + "` for every shard)", out, null);
+                    }
+                    phase = moveTo(lease, phase, OnlineCatalog.COPYING, null);
+                }
+                case OnlineCatalog.COPYING -> {
+                    // Whatever an earlier, interrupted copy left is removed first: the copy starts over.
                     removeLeftovers(c, schema, table);
-                    online.phase(shardId, v, OnlineCatalog.CANCELLED);
-                    return end(Run.CANCELLED, "cancelled in phase " + phase + "; shadow table and triggers removed,"
-                            + " table " + table + " untouched", out, "cancelled by a DBA");
-                }
-                switch (phase) {
-                    case OnlineCatalog.PREPARING -> {
-                        recordSize(c, shardId, v, schema, table);
-                        int exit = runPtOsc(lease, version, schema, table, PtOsc.Mode.DRY_RUN, out, leaseHeld);
+                    int exit = runPtOsc(lease, version, schema, table, PtOsc.Mode.COPY, out, leaseHeld);
+                    if (exit != 0) {
                         removeLeftoversAfter(exit, c, schema, table, out);
-                        if (exit != 0) {
-                            if (online.cancelRequested(shardId, v)) {
-                                continue;
-                            }
-                            return end(Run.FAILED, "pt-osc dry run failed (exit " + exit + ")", out, lastLines(out));
+                        if (online.cancelRequested(shardId, v)) {
+                            continue;
                         }
-                        phase = moveTo(shardId, v, phase, OnlineCatalog.AWAITING_APPROVAL);
+                        return end(Run.FAILED, "pt-osc copy failed (exit " + exit + ")", out, lastLines(out));
                     }
-                    case OnlineCatalog.AWAITING_APPROVAL -> {
-                        if (!task.approved()) {
-                            return end(Run.WAITING, "awaiting approval: `shardschema approve " + v + " --shard "
-                                    + shardId + "` (or `approve " + v + "` for every shard)", out, null);
-                        }
-                        phase = moveTo(shardId, v, phase, OnlineCatalog.COPYING);
-                    }
-                    case OnlineCatalog.COPYING -> {
-                        // Whatever an earlier, interrupted copy left is removed first: the copy starts over.
+                    // A copy that lost or gained rows (an ALTER whose INSERT IGNORE dropped colliding rows, a
+                    // copy cut short) must never reach the gate: the shadow table must hold the table's rows.
+                    Optional<String> unequal = RowCounts.compare(c, schema, table, PtOsc.shadowTable(table));
+                    if (unequal.isPresent()) {
                         removeLeftovers(c, schema, table);
-                        int exit = runPtOsc(lease, version, schema, table, PtOsc.Mode.COPY, out, leaseHeld);
-                        if (exit != 0) {
-                            removeLeftoversAfter(exit, c, schema, table, out);
-                            if (online.cancelRequested(shardId, v)) {
-                                continue;
-                            }
-                            return end(Run.FAILED, "pt-osc copy failed (exit " + exit + ")", out, lastLines(out));
-                        }
-                        online.progress(shardId, v, 100.0, 0);
-                        phase = moveTo(shardId, v, phase, OnlineCatalog.AWAITING_CUTOVER);
+                        return end(Run.FAILED, "copy incomplete: " + unequal.get() + "; shadow table and"
+                                + " triggers removed, table " + table + " untouched", out, unequal.get());
                     }
-                    case OnlineCatalog.AWAITING_CUTOVER -> {
-                        if (!task.cutoverRequested()) {
-                            return end(Run.WAITING, "copied; awaiting cut-over: `shardschema cutover " + v
-                                    + " --shard " + shardId + "` (or `cutover " + v + "`)", out, null);
-                        }
-                        // A pause holds the swap too (pt-osc only sees its pause file between chunks).
-                        while (Files.exists(pauseFile) && leaseHeld.getAsBoolean()) {
-                            Thread.sleep(500);
-                        }
-                        String stamp = PendingDrops.stamp(clock.instant());
-                        online.swapNames(shardId, v, Sql.tableName("_" + table + "_" + stamp + "_old"),
-                                PendingDrops.name(c, schema, table));
-                        // Only if no cancel came meanwhile: a cancel and the start of the swap exclude each other.
-                        phase = moveTo(shardId, v, phase, OnlineCatalog.CUTTING_OVER);
+                    online.progress(lease, 100.0, 0);
+                    phase = moveTo(lease, phase, OnlineCatalog.AWAITING_CUTOVER, run);
+                }
+                case OnlineCatalog.AWAITING_CUTOVER -> {
+                    if (!task.cutoverRequested()) {
+                        return end(Run.WAITING, "copied; awaiting cut-over: `shardschema cutover " + v
+                                + " --shard " + shardId + "` (or `cutover " + v + "`)", out, null);
                     }
-                    case OnlineCatalog.CUTTING_OVER -> {
-                        Optional<String> refused = cutOver(c, schema, table, task, out);
-                        if (refused.isPresent()) {
-                            return end(Run.FAILED, "cut-over refused: " + refused.get(), out, refused.get());
+                    // A pause holds the swap too (pt-osc only sees its pause file between chunks).
+                    while (Files.exists(pauseFile) && leaseHeld.getAsBoolean()) {
+                        Thread.sleep(500);
+                    }
+                    String stamp = PendingDrops.stamp(clock.instant());
+                    online.swapNames(lease, Sql.tableName("_" + table + "_" + stamp + "_old"),
+                            PendingDrops.name(c, schema, table));
+                    // Only if no cancel came meanwhile: a cancel and the start of the swap exclude each other.
+                    phase = moveTo(lease, phase, OnlineCatalog.CUTTING_OVER, null);
+                }
+                case OnlineCatalog.CUTTING_OVER -> {
+                    Optional<String> refused = cutOver(c, lease, schema, table, task, out);
+                    if (refused.isPresent()) {
+                        return end(Run.FAILED, "cut-over refused: " + refused.get(), out, refused.get());
+                    }
+                    if (version.online().finalInsert() != null && leaseHeld.getAsBoolean()) {
+                        try (Statement s = c.createStatement()) {
+                            long rows = s.executeLargeUpdate(version.online().finalInsert());
+                            out.line("final insert: " + rows + " rows");
                         }
-                        if (version.online().finalInsert() != null) {
-                            try (Statement s = c.createStatement()) {
-                                long rows = s.executeLargeUpdate(version.online().finalInsert());
-                                out.line("final insert: " + rows + " rows");
-                            }
-                        }
-                        online.phase(shardId, v, OnlineCatalog.COMPLETED);
-                        return validated(c, version, Run.APPLIED, "applied online: copied, swapped, old table in "
-                                + config.pendingDropsDb() + "." + task.pendingTable(), out);
                     }
-                    case OnlineCatalog.COMPLETED -> {
-                        // The swap and final insert happened; only the catalog's record of it was lost.
-                        return validated(c, version, Run.ALREADY_APPLIED,
-                                "already applied: the online change completed in an earlier run", out);
-                    }
-                    default -> {
-                        return end(Run.FAILED, "online task in phase '" + phase + "'; `retry` starts it again", out,
-                                "unexpected phase " + phase);
-                    }
+                    online.phase(lease, OnlineCatalog.COMPLETED);
+                    return validated(c, version, Run.APPLIED, "applied online: copied, swapped, old table in "
+                            + config.pendingDropsDb() + "." + task.pendingTable(), out);
+                }
+                case OnlineCatalog.COMPLETED -> {
+                    // The swap and final insert happened; only the catalog's record of it was lost.
+                    return validated(c, version, Run.ALREADY_APPLIED,
+                            "already applied: the online change completed in an earlier run", out);
+                }
+                default -> {
+                    return end(Run.FAILED, "online task in phase '" + phase + "'; `retry` starts it again", out,
+                            "unexpected phase " + phase);
                 }
             }
         }
     }
 
-    /** The next phase, unless a cancel came first (then the phase stays, and the loop sees the cancel). */
-    private String moveTo(long shardId, int version, String from, String to) {
-        return online.move(shardId, version, from, to) ? to : from;
+    /**
+     * The next phase, unless a cancel came first (then the phase stays, and the loop sees the cancel); throws
+     * {@link Catalog.LeaseLost} when the lease is gone.
+     */
+    private String moveTo(Lease lease, String from, String to, Integer copiedRun) {
+        return switch (online.move(lease, from, to, copiedRun)) {
+            case MOVED -> to;
+            case CANCELLED -> from;
+            case LEASE_LOST -> throw new Catalog.LeaseLost("the lease was lost before phase " + to);
+        };
     }
 
     /** The ending of a change in place, once the checks after a change (validation, expected result) pass. */
@@ -260,18 +286,18 @@ final class OnlineChange {
                 s.execute(version.command());
             }
         }
-        online.phase(lease.shardId(), version.number(), OnlineCatalog.COMPLETED);
+        online.phase(lease, OnlineCatalog.COMPLETED);
         return validated(c, version, state, state.equals(Run.APPLIED) ? "applied" : "already applied", out);
     }
 
-    private void recordSize(Connection c, long shardId, int version, String schema, String table) throws SQLException {
+    private void recordSize(Connection c, Lease lease, String schema, String table) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT TABLE_ROWS, DATA_LENGTH + INDEX_LENGTH"
                 + " FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?")) {
             ps.setString(1, schema);
             ps.setString(2, table);
             try (ResultSet rs = ps.executeQuery()) {
                 if (rs.next()) {
-                    online.size(shardId, version, rs.getLong(1), rs.getLong(2));
+                    online.size(lease, rs.getLong(1), rs.getLong(2));
                 }
             }
         }
@@ -288,15 +314,17 @@ final class OnlineChange {
                 + " on " + schema + "." + table + ": --alter \"" + version.command() + "\"");
         try (PtOsc.Running running = ptOsc.start(dsn, schema, table, version.command(), version.online().options(),
                 mode, config.logDir())) {
-            Thread monitor = new Thread(() -> monitor(lease, version.number(), running, out, leaseHeld),
+            // The reader only notes the progress; the monitor writes it: a slow or absent catalog must never hold up
+            // reading pt-osc's output.
+            AtomicReference<PtOsc.Progress> progress = new AtomicReference<>();
+            Thread monitor = new Thread(() -> monitor(lease, version.number(), running, out, progress, leaseHeld),
                     "ptosc-monitor-" + lease.shardId());
             monitor.setDaemon(true);
             monitor.start();
             try {
                 return running.await(line -> {
                     out.line(line);
-                    PtOsc.progress(line).ifPresent(p -> quietly(lease, () -> online.progress(lease.shardId(),
-                            version.number(), (double) p.percent(), p.etaSeconds())));
+                    PtOsc.progress(line).ifPresent(progress::set);
                 });
             } finally {
                 monitor.interrupt();
@@ -315,7 +343,8 @@ final class OnlineChange {
         }
     }
 
-    private void monitor(Lease lease, int version, PtOsc.Running running, RunOutput out, BooleanSupplier leaseHeld) {
+    private void monitor(Lease lease, int version, PtOsc.Running running, RunOutput out,
+                         AtomicReference<PtOsc.Progress> progress, BooleanSupplier leaseHeld) {
         while (!Thread.currentThread().isInterrupted()) {
             try {
                 Thread.sleep(MONITOR_MILLIS);
@@ -324,6 +353,10 @@ final class OnlineChange {
             }
             try {
                 out.flush();
+                PtOsc.Progress p = progress.getAndSet(null);
+                if (p != null) {
+                    online.progress(lease, (double) p.percent(), p.etaSeconds());
+                }
                 if (!leaseHeld.getAsBoolean() || online.cancelRequested(lease.shardId(), version)) {
                     out.line("stopping pt-osc: " + (leaseHeld.getAsBoolean() ? "cancelled by a DBA" : "lease lost"));
                     running.stop();
@@ -341,11 +374,12 @@ final class OnlineChange {
     /**
      * The swap, resumable: if the shadow table is still there the swap has not happened, and it is done now (one
      * RENAME, so the table is never missing and writes wait on the metadata lock, none is lost); then the triggers
-     * go and the old table moves to the pending-drops database. Refuses to swap when the triggers that keep the
-     * shadow table in sync are gone: rows written since would be lost.
+     * go and the old table moves to the pending-drops database. Swaps only a shadow table whose copy a run recorded
+     * as complete, that the triggers still keep in sync, and that holds as many rows as the table right before the
+     * swap; otherwise the copy is done again (rows would be lost).
      */
-    private Optional<String> cutOver(Connection c, String schema, String table, OnlineCatalog.Task task, RunOutput out)
-            throws SQLException {
+    private Optional<String> cutOver(Connection c, Lease lease, String schema, String table, OnlineCatalog.Task task,
+                                     RunOutput out) throws SQLException {
         String shadow = PtOsc.shadowTable(table);
         String old = task.oldTable();
         String q = Sql.quote(schema) + ".";
@@ -354,10 +388,15 @@ final class OnlineChange {
                 if (tableExists(c, schema, old)) {
                     return Optional.of(schema + "." + old + " exists; move it away and `retry`");
                 }
-                if (triggers(c, schema, table).size() < 3) {
-                    online.phase(task.shardId(), task.version(), OnlineCatalog.COPYING);
-                    return Optional.of("the pt-osc triggers on " + schema + "." + table + " are missing, so "
-                            + shadow + " is not in sync; the next run copies again");
+                Optional<String> unsafe = task.copiedRun() == null
+                        ? Optional.of("no run recorded a completed copy into " + shadow)
+                        : triggers(c, schema, table).size() < 3
+                        ? Optional.of("the pt-osc triggers on " + schema + "." + table + " are missing, so " + shadow
+                        + " is not in sync")
+                        : RowCounts.compare(c, schema, table, shadow);
+                if (unsafe.isPresent()) {
+                    online.phase(lease, OnlineCatalog.COPYING);
+                    return Optional.of(unsafe.get() + "; nothing was swapped, the next run copies again");
                 }
                 s.execute("RENAME TABLE " + q + Sql.quote(table) + " TO " + q + Sql.quote(old) + ", "
                         + q + Sql.quote(shadow) + " TO " + q + Sql.quote(table));

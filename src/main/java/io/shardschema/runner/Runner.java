@@ -129,7 +129,8 @@ public final class Runner {
         boolean stopped = false;
         ExecutorService pool = Executors.newFixedThreadPool(workers, daemonThreads("worker"));
         ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(daemonThreads("heartbeat"));
-        try (ShardConnections shards = new ShardConnections(config, catalog.dsn(), config.perServerConcurrency())) {
+        ShardConnections shards = new ShardConnections(config, catalog.dsn(), config.perServerConcurrency());
+        try {
             OnlineChange online = new OnlineChange(catalog, shards, config,
                     new PtOsc(config.ptOscPath(), pauseFile), pauseFile, clock);
             TaskWorker worker = new TaskWorker(catalog, shards, online, this::version, config, name, timer);
@@ -176,6 +177,8 @@ public final class Runner {
                     long now = System.nanoTime();
                     catalogDownSince = catalogDownSince == 0 ? now : catalogDownSince;
                     if (now - catalogDownSince > TimeUnit.SECONDS.toNanos(config.stallSeconds())) {
+                        log.error("catalog unreachable for over {} s: stopping; running tasks end first",
+                                config.stallSeconds());
                         throw e;
                     }
                     log.warn("catalog unavailable, retrying: {}", e.getMessage());
@@ -184,15 +187,16 @@ public final class Runner {
                     finished.clear();
                 }
             }
-            // Let running tasks end before their shard connections close: closing would abort their statements.
-            pool.shutdown();
-            awaitQuietly(pool);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            // Every worker ends before what it uses closes, also when the dispatcher gave up on the catalog: closing
+            // the shard pools would abort running statements and free the named locks that keep other runners off a
+            // table while its pt-osc still copies. Heartbeats go on meanwhile, so a worker learns of a lost lease.
             pool.shutdown();
             awaitQuietly(pool);
             heartbeats.shutdownNow();
+            shards.close();
             pauseOnlineChanges(false);
             try {
                 catalog.runnerGone(name);
@@ -364,11 +368,14 @@ public final class Runner {
         announce();
         for (Lease lease : inFlight.values()) {
             try {
-                if (!catalog.heartbeat(lease)) {
+                // Only a lease still in flight as it was counts: a worker that moved on to the shard's next version
+                // holds it under a new Lease. One whose worker closed the task a moment ago is flagged too, which
+                // changes nothing for that worker: it is done with it.
+                if (!catalog.heartbeat(lease) && inFlight.get(lease.token()) == lease) {
                     AtomicBoolean h = held.get(lease.token());
                     if (h != null && h.getAndSet(false)) {
-                        log.warn("lost the lease of shard {} version {}: another runner took it over",
-                                lease.shardId(), lease.targetVersion());
+                        log.info("no longer holds the lease of shard {} version {} (taken over, or its task just"
+                                + " ended)", lease.shardId(), lease.targetVersion());
                     }
                 }
             } catch (RuntimeException e) {
@@ -408,7 +415,7 @@ public final class Runner {
 
     private static void awaitQuietly(ExecutorService pool) {
         try {
-            while (!pool.awaitTermination(1, TimeUnit.SECONDS)) {
+            while (!pool.awaitTermination(30, TimeUnit.SECONDS)) {
                 log.info("waiting for running tasks to finish");
             }
         } catch (InterruptedException e) {

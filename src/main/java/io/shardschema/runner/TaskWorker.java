@@ -5,7 +5,6 @@ import io.shardschema.catalog.Lease;
 import io.shardschema.catalog.Run;
 import io.shardschema.catalog.RunEnding;
 import io.shardschema.catalog.Version;
-import io.shardschema.change.ChangeExecutor;
 import io.shardschema.change.ChangeExecutor.ExecutionResult;
 import io.shardschema.change.SqlExecutor;
 import io.shardschema.config.Config;
@@ -48,7 +47,7 @@ final class TaskWorker {
 
     private final Catalog catalog;
     private final ShardConnections shards;
-    private final ChangeExecutor sql = new SqlExecutor();
+    private final SqlExecutor sql = new SqlExecutor();
     private final OnlineChange online;
     private final Function<Integer, Version> versions;
     private final Config config;
@@ -81,7 +80,7 @@ final class TaskWorker {
                 slot = online.reserve(lease, version.tableName()).orElse(null);
                 if (slot == null) {
                     timer.time(() -> {
-                        catalog.postpone(lease, POSTPONE_SECONDS);
+                        catalog.postpone(lease, runnerName, POSTPONE_SECONDS);
                         return null;
                     });
                     return new Result(Outcome.POSTPONED);
@@ -158,95 +157,79 @@ final class TaskWorker {
     }
 
 
+    /** How far a sql run got: what its failure can mean. */
+    private enum Stage { CHECKING, EXECUTING, EXECUTED }
+
+    /**
+     * A sql run: takes the shard's fence (so no earlier run's statement can land any more), finds out whether an
+     * interrupted earlier run landed the change, records under the lease that it executes, executes, checks.
+     */
     private RunEnding attempt(Lease lease, int run, Version version, BooleanSupplier leaseHeld) {
-        ChangeExecutor executor = sql;
-        boolean executing = false;
-        boolean applied = false;
+        String statement = sql.describe(version);
+        Stage stage = Stage.CHECKING;
         String output = null;
         try (Connection c = shards.connect(lease.shardDsn(), lease.schemaName())) {
-            String schema = c.getCatalog();
-            // Run 1 has no earlier run whose outcome could be uncertain: no need to ask the catalog.
-            Optional<Catalog.UncertainRun> earlier = run == 1 ? Optional.empty()
-                    : timer.time(() -> catalog.uncertainRun(lease.shardId(), version.number(), lease.down(), run));
-            if (earlier.isPresent()) {
-                awaitLeftover(c, earlier.get());
+            String fence = ShardFence.name(catalog.id(), lease.shardId());
+            long session = ShardFence.take(c, fence, statement, leaseHeld);
+            try {
+                String schema = c.getCatalog();
+                // Run 1 has no earlier run whose outcome could be uncertain: no need to ask the catalog.
+                Optional<Catalog.UncertainRun> earlier = run == 1 ? Optional.empty()
+                        : timer.time(() -> catalog.uncertainRun(lease.shardId(), version.number(), lease.down(), run));
+                String tableNow = TableDefinition.read(c, schema, version.tableName());
+                if (earlier.isPresent() && landed(version, tableNow, earlier.get())) {
+                    // The interrupted run landed the change before its outcome was recorded: never re-apply.
+                    return checked(c, schema, version, new RunEnding(Run.ALREADY_APPLIED, "already applied: table "
+                            + version.tableName() + " changed since run " + earlier.get().run()
+                            + " read it, so that run's change landed", null, null));
+                }
+                Optional<String> refusal = guard(c, schema, version);
+                if (refusal.isPresent()) {
+                    return new RunEnding(Run.REFUSED, "refused: " + refusal.get(), null, refusal.get());
+                }
+                FreezePoint.BEFORE_RECORD.reach();
+                // The lease is checked again now that the fence is ours: from here on no other run can execute.
+                if (!leaseHeld.getAsBoolean()
+                        || !timer.time(() -> catalog.recordExecuting(lease, run, statement, tableNow, session))) {
+                    return new RunEnding(Run.FAILED, "lease lost before executing; nothing was run", null, null);
+                }
+                FreezePoint.AFTER_RECORD.reach();
+                stage = Stage.EXECUTING;
+                ExecutionResult result = sql.apply(c, version);
+                stage = Stage.EXECUTED;
+                output = result.render();
+                FreezePoint.AFTER_EXECUTE.reach();
+                return checked(c, schema, version, new RunEnding(Run.APPLIED, "applied", output, null));
+            } finally {
+                ShardFence.release(c, fence);
             }
-            String tableNow = TableDefinition.read(c, schema, version.tableName());
-            if (earlier.isPresent() && landed(version, tableNow, earlier.get())) {
-                // The interrupted run landed the change before its outcome was recorded: never re-apply.
-                return checked(c, schema, version, new RunEnding(Run.ALREADY_APPLIED, "already applied: table "
-                        + version.tableName() + " changed since run " + earlier.get().run()
-                        + " read it, so that run's change landed", null, null));
-            }
-            Optional<String> refusal = guard(c, schema, version);
-            if (refusal.isPresent()) {
-                return new RunEnding(Run.REFUSED, "refused: " + refusal.get(), null, refusal.get());
-            }
-            String statement = executor.describe(version);
-            long connectionId = connectionId(c);
-            if (!leaseHeld.getAsBoolean()
-                    || !timer.time(() -> catalog.recordExecuting(lease, run, statement, tableNow, connectionId))) {
-                return new RunEnding(Run.FAILED, "lease lost before executing; nothing was run", null, null);
-            }
-            executing = true;
-            ExecutionResult result = executor.apply(c, version);
-            executing = false;
-            applied = true;
-            output = result.render();
-            return checked(c, schema, version, new RunEnding(Run.APPLIED, "applied", output, null));
+        } catch (ShardFence.NotTaken e) {
+            return new RunEnding(Run.FAILED, "failed: " + e.getMessage(), null, e.getMessage());
         } catch (SQLException e) {
-            String err = describe(e);
-            if (applied) {
-                // The change ran; only its validation could not: the next run must check, not re-apply.
-                return new RunEnding(Run.INVALID, "the change ran but validating it failed: " + firstLine(err), output, err);
-            }
-            boolean uncertain = executing && isConnectionLoss(e);
-            return new RunEnding(uncertain ? Run.UNKNOWN : Run.FAILED,
-                    (uncertain ? "connection lost while executing; the next run checks whether it landed: "
-                            : "failed: ") + firstLine(err), output, err);
+            return ended(stage, describe(e), isConnectionLoss(e), output);
+        } catch (RuntimeException e) {
+            // Ours, not the shard's (a DSN that no longer parses, a catalog write that failed): once the statement
+            // may have run, only the next run's check can tell whether it landed.
+            return ended(stage, e.toString(), true, output);
         }
     }
 
     /**
-     * The server does not stop a statement when its client dies: the earlier run's change may still be executing.
-     * Waits until it is gone, so the comparison that follows sees its final outcome (waiting, not killing: the
-     * work already done is kept). The lease stays ours meanwhile: the runner's heartbeat goes on.
+     * The ending of a sql run that broke off with {@code err}. A run counts as failed, changing nothing, only when
+     * the server refused the statement itself (or it never ran); every other break after the statement was sent
+     * leaves the next run to check whether it landed.
      */
-    private static void awaitLeftover(Connection c, Catalog.UncertainRun earlier) throws SQLException {
-        if (earlier.shardConnection() == null) {
-            return;
-        }
-        long since = System.nanoTime();
-        long nextLog = since;
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT 1 FROM information_schema.PROCESSLIST WHERE ID = ? AND INFO = ?")) {
-            ps.setLong(1, earlier.shardConnection());
-            ps.setString(2, earlier.executed());
-            while (true) {
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        return;
-                    }
-                }
-                long now = System.nanoTime();
-                if (now - nextLog >= 0) {
-                    log.info("waiting for run {}'s statement, still executing on connection {} ({} s)", earlier.run(),
-                            earlier.shardConnection(), (now - since) / 1_000_000_000L);
-                    nextLog = now + 60_000_000_000L;
-                }
-                try {
-                    Thread.sleep(1000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new SQLException("interrupted while waiting for run " + earlier.run() + "'s statement", e);
-                }
-            }
-        }
-    }
-
-    /** The server's id of this session (CONNECTION_ID()), as the driver learned it at login: no round trip. */
-    private static long connectionId(Connection c) throws SQLException {
-        return c.unwrap(org.mariadb.jdbc.Connection.class).getThreadId();
+    private static RunEnding ended(Stage stage, String err, boolean connectionLost, String output) {
+        return switch (stage) {
+            case CHECKING -> new RunEnding(Run.FAILED, "failed: " + firstLine(err), output, err);
+            case EXECUTING -> connectionLost
+                    ? new RunEnding(Run.UNKNOWN, "connection lost while executing; the next run checks whether it"
+                    + " landed: " + firstLine(err), output, err)
+                    : new RunEnding(Run.FAILED, "failed: " + firstLine(err), output, err);
+            // The change ran; only its validation could not: the next run must check, not re-apply.
+            case EXECUTED -> new RunEnding(Run.INVALID, "the change ran but validating it failed: " + firstLine(err),
+                    output, err);
+        };
     }
 
     private Result finish(Lease lease, int run, RunEnding ending, int next) {

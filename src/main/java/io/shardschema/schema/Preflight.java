@@ -1,5 +1,8 @@
 package io.shardschema.schema;
 
+import io.shardschema.ShardSchemaException;
+
+import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -18,12 +21,18 @@ import java.util.regex.Pattern;
  * with a lock, or a table copy), and whether a rollback brings the tables back. The scratch schema is always
  * dropped; its name carries its creation time and the session that made it, so that what a killed process left is
  * recognised (that session is gone) and dropped by the next preflight on the server.
+ *
+ * <p>The change and the rollback run as a temporary account granted nothing but the scratch schema, when this
+ * account may make one: then, even if the statement check ({@code ChangeStatement.checkStaysInSchema}, which the
+ * caller runs first) missed a way out, the server refuses to touch any other schema.
  */
 public final class Preflight {
     static final String SCRATCH_PREFIX = "_ss_scratch_";
     private static final Pattern SCRATCH = Pattern.compile(Pattern.quote(SCRATCH_PREFIX) + "(\\d+)_(\\d+)");
     private static final int ALGORITHM_NOT_SUPPORTED = 1845;
     private static final int LOCK_NOT_SUPPORTED = 1846;
+    /** ER_SPECIFIC_ACCESS_DENIED_ERROR: the account lacks a global privilege such as CREATE USER. */
+    private static final int ACCESS_DENIED = 1227;
     /** A preflight copies definitions only: one whose session we cannot see and this old was left by a dead one. */
     private static final long UNSEEN_AGE_SECONDS = 600;
 
@@ -40,9 +49,12 @@ public final class Preflight {
     /**
      * What a preflight found. {@code error} is the server's error when the change failed; {@code rollbackDiff} is
      * null without a rollback, empty when the rollback restored the tables, else how they differ from before.
+     * {@code noSandbox} is null when the change ran as the temporary account, else why it ran in this account's
+     * own session.
      */
     public record Report(SchemaSnapshot before, SchemaSnapshot after, Algorithm algorithm, String error,
-                         String rollback, String rollbackError, String rollbackDiff, List<String> removedLeftovers) {
+                         String rollback, String rollbackError, String rollbackDiff, List<String> removedLeftovers,
+                         String noSandbox) {
         public String diff() {
             return before.diff(after, "before", "after");
         }
@@ -63,16 +75,21 @@ public final class Preflight {
         String statement(SchemaSnapshot before, SchemaSnapshot after);
     }
 
+    /** Opens a session on the same server as another account, in {@code database}; fails with a message. */
+    public interface Login {
+        Connection open(String user, String password, String database);
+    }
+
     private Preflight() {
     }
 
     /**
      * Creates {@code tables} (name to definition, as {@link SchemaSnapshot} reads them) in a scratch schema, runs
      * {@code statement} there ({@code ChangeStatement.sql} of the version), then the rollback {@code rollbacks}
-     * chooses, if any.
+     * chooses, if any. {@code login} opens the temporary account's session.
      */
-    public static Report run(Connection c, SortedMap<String, String> tables, String statement, boolean isAlter,
-                             RollbackChoice rollbacks) throws SQLException {
+    public static Report run(Connection c, Login login, SortedMap<String, String> tables, String statement,
+                             boolean isAlter, RollbackChoice rollbacks) throws SQLException {
         List<String> removed = removeLeftovers(c);
         String scratch = SCRATCH_PREFIX + serverNow(c) + "_" + c.unwrap(org.mariadb.jdbc.Connection.class).getThreadId();
         String previousDb = c.getCatalog();
@@ -81,38 +98,139 @@ public final class Preflight {
             try {
                 c.setCatalog(scratch);
                 // Definitions as the server printed them, foreign keys included: checks off, so any order works.
+                // They are the shard's own (or the catalog's record of them), so they are made in this session:
+                // a foreign key to another schema would be refused to the temporary account.
                 s.execute("SET SESSION foreign_key_checks = 0");
                 for (Map.Entry<String, String> t : tables.entrySet()) {
                     if (!t.getValue().equals(TableDefinition.ABSENT)) {
                         s.execute(t.getValue());
                     }
                 }
-                SchemaSnapshot before = SchemaSnapshot.read(c, scratch, null);
-                Algorithm algorithm = null;
-                String error = null;
-                try {
-                    algorithm = isAlter ? alter(s, statement) : execute(s, statement);
-                } catch (SQLException e) {
-                    error = describe(e);
+                try (Sandbox sandbox = Sandbox.open(c, login, scratch);
+                     Statement change = (sandbox.session != null ? sandbox.session : c).createStatement()) {
+                    // The driver's own {escape} rewriting reads comments and quotes its own way: send the text as is.
+                    change.setEscapeProcessing(false);
+                    change.execute("SET SESSION foreign_key_checks = 0");
+                    return tryChange(c, scratch, change, statement, isAlter, rollbacks, removed, sandbox.refusal);
                 }
-                SchemaSnapshot after = SchemaSnapshot.read(c, scratch, null);
-                String rollbackError = null;
-                String rollbackDiff = null;
-                String rollback = error == null ? rollbacks.statement(before, after) : null;
-                if (rollback != null) {
-                    try {
-                        s.execute(rollback);
-                        rollbackDiff = before.diff(SchemaSnapshot.read(c, scratch, null), "before", "after rollback");
-                    } catch (SQLException e) {
-                        rollbackError = describe(e);
-                    }
-                }
-                return new Report(before, after, algorithm, error, rollback, rollbackError, rollbackDiff, removed);
             } finally {
                 c.setCatalog(previousDb);
                 s.execute("SET SESSION foreign_key_checks = DEFAULT");
                 s.execute("DROP DATABASE IF EXISTS " + Sql.quote(scratch));
             }
+        }
+    }
+
+    private static Report tryChange(Connection c, String scratch, Statement change, String statement, boolean isAlter,
+                                    RollbackChoice rollbacks, List<String> removed, String noSandbox)
+            throws SQLException {
+        SchemaSnapshot before = SchemaSnapshot.read(c, scratch, null);
+        Algorithm algorithm = null;
+        String error = null;
+        try {
+            algorithm = isAlter ? alter(change, statement) : execute(change, statement);
+        } catch (SQLException e) {
+            error = describe(e);
+        }
+        SchemaSnapshot after = SchemaSnapshot.read(c, scratch, null);
+        String rollbackError = null;
+        String rollbackDiff = null;
+        String rollback = error == null ? rollbacks.statement(before, after) : null;
+        if (rollback != null) {
+            try {
+                change.execute(rollback);
+                rollbackDiff = before.diff(SchemaSnapshot.read(c, scratch, null), "before", "after rollback");
+            } catch (SQLException e) {
+                rollbackError = describe(e);
+            }
+        }
+        return new Report(before, after, algorithm, error, rollback, rollbackError, rollbackDiff, removed, noSandbox);
+    }
+
+    /**
+     * A session as a temporary account granted all privileges on the scratch schema and nothing else, named like
+     * the scratch schema (so a killed preflight's account is dropped with its schema), with a random password that
+     * is never shown. Needs CREATE USER and GRANT OPTION; without them, or when the account cannot log in (a proxy
+     * that does not know it, an authentication it cannot use), {@code session} is null and {@code refusal} says why.
+     */
+    private static final class Sandbox implements AutoCloseable {
+        private static final SecureRandom RANDOM = new SecureRandom();
+        private static final String ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        private final Connection own;
+        private final String user;
+        private final String host;
+        private Connection session;
+        private String refusal;
+
+        private Sandbox(Connection own, String user, String host) {
+            this.own = own;
+            this.user = user;
+            this.host = host;
+        }
+
+        static Sandbox open(Connection own, Login login, String scratch) throws SQLException {
+            Sandbox sandbox = new Sandbox(own, scratch, accountHost(own));
+            String password = password();
+            try {
+                // Bound values: the driver writes them as quoted strings, which these statements take as names.
+                try (PreparedStatement create = own.prepareStatement("CREATE USER ?@? IDENTIFIED BY ?")) {
+                    create.setString(1, sandbox.user);
+                    create.setString(2, sandbox.host);
+                    create.setString(3, password);
+                    create.execute();
+                }
+                // In GRANT, '_' in a schema name is a wildcard: escaped, the grant covers this schema only.
+                try (PreparedStatement grant = own.prepareStatement("GRANT ALL PRIVILEGES ON "
+                        + Sql.quote(scratch.replace("_", "\\_")) + ".* TO ?@?")) {
+                    grant.setString(1, sandbox.user);
+                    grant.setString(2, sandbox.host);
+                    grant.execute();
+                }
+                sandbox.session = login.open(sandbox.user, password, scratch);
+            } catch (SQLException | ShardSchemaException e) {
+                sandbox.refusal = "no temporary account confined to the scratch schema: "
+                        + e.getMessage().replaceFirst("^\\(conn=\\d+\\) ", "");
+            }
+            return sandbox;
+        }
+
+        /** 32 letters and digits, and one of each kind a password-strength plugin may ask for. */
+        private static String password() {
+            StringBuilder sb = new StringBuilder("Aa1-");
+            for (int i = 0; i < 32; i++) {
+                sb.append(ALPHANUMERIC.charAt(RANDOM.nextInt(ALPHANUMERIC.length())));
+            }
+            return sb.toString();
+        }
+
+        @Override
+        public void close() throws SQLException {
+            if (session != null) {
+                session.close();
+            }
+            dropAccount(own, user, host);
+        }
+    }
+
+    /** The host part of this session's account: the temporary account is let in from where this one is. */
+    private static String accountHost(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT CURRENT_USER()")) {
+            rs.next();
+            String account = rs.getString(1);
+            return account.substring(account.lastIndexOf('@') + 1);
+        }
+    }
+
+    private static void dropAccount(Connection c, String user, String host) throws SQLException {
+        try (PreparedStatement drop = c.prepareStatement("DROP USER IF EXISTS ?@?")) {
+            drop.setString(1, user);
+            drop.setString(2, host);
+            drop.execute();
+        } catch (SQLException e) {
+            if (e.getErrorCode() != ACCESS_DENIED) {
+                throw e;
+            }
+            // An account that may not drop users made none.
         }
     }
 
@@ -132,7 +250,8 @@ public final class Preflight {
         tries.put(Algorithm.INPLACE_LOCKED, ", ALGORITHM=INPLACE");
         for (Map.Entry<Algorithm, String> t : tries.entrySet()) {
             try {
-                s.execute(statement + t.getValue());
+                // On a line of its own: a trailing "-- comment" in the change must not swallow it.
+                s.execute(statement + "\n" + t.getValue());
                 return t.getKey();
             } catch (SQLException e) {
                 if (e.getErrorCode() != ALGORITHM_NOT_SUPPORTED && e.getErrorCode() != LOCK_NOT_SUPPORTED) {
@@ -191,6 +310,7 @@ public final class Preflight {
             seesAllSessions = rs.next();
         }
         long now = serverNow(c);
+        String host = accountHost(c);
         try (Statement s = c.createStatement();
              PreparedStatement alive = c.prepareStatement("SELECT 1 FROM information_schema.PROCESSLIST WHERE ID = ?")) {
             for (String name : candidates) {
@@ -206,6 +326,7 @@ public final class Preflight {
                 long created = Long.parseLong(m.group(1));
                 boolean gone = seesAllSessions ? !sessionAlive : now - created > UNSEEN_AGE_SECONDS;
                 if (gone || created < started) {
+                    dropAccount(c, name, host);
                     s.execute("DROP DATABASE IF EXISTS " + Sql.quote(name));
                     removed.add(name);
                 }

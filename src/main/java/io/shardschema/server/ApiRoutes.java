@@ -26,15 +26,16 @@ final class ApiRoutes {
     }
 
     /**
-     * One endpoint; {@code changes}: it needs the token; {@code created}: success answers 201; {@code member}: the
-     * answer is this member of the command's JSON document (null: all of it); {@code pattern}: its full path, with
-     * a group for each id.
+     * One endpoint; {@code changes}: it changes something (it needs the token); {@code heavy}: it reads every shard
+     * or every row, or builds scratch schemas (it needs the token and few run at once, see {@link WorkLimits});
+     * {@code created}: success answers 201; {@code member}: the answer is this member of the command's JSON
+     * document (null: all of it); {@code pattern}: its full path, with a group for each id.
      */
-    record Route(String method, String path, boolean changes, boolean created, String member, String description,
-                 Handler handler, Pattern pattern) {
-        Route(String method, String path, boolean changes, boolean created, String member, String description,
-              Handler handler) {
-            this(method, path, changes, created, member, description, handler, Pattern.compile(Pattern.quote(PREFIX)
+    record Route(String method, String path, boolean changes, boolean heavy, boolean created, String member,
+                 String description, Handler handler, Pattern pattern) {
+        Route(String method, String path, boolean changes, boolean heavy, boolean created, String member,
+              String description, Handler handler) {
+            this(method, path, changes, heavy, created, member, description, handler, Pattern.compile(Pattern.quote(PREFIX)
                     + path.replace("{id}", "(\\d{1,18})").replace("{version}", "(\\d{1,9})")));
         }
 
@@ -53,7 +54,7 @@ final class ApiRoutes {
     static final List<Route> ROUTES = List.of(
             read("/status", "per version: shards done / running / waiting / pending / failed / blocked; throttle; runners",
                     r -> Args.of("status")),
-            new Route("GET", "/matrix", false, false, "matrix", "shards by version and state: [{version, state, shards}]",
+            new Route("GET", "/matrix", false, false, false, "matrix", "shards by version and state: [{version, state, shards}]",
                     r -> Args.of("status")),
             read("/shards", "shards, lowest id first: ?state=ready|running|waiting|failed&offset=N&limit=N (default 1000)",
                     r -> Args.of("shard", "list").option("state", r.query().text("state"))
@@ -69,21 +70,21 @@ final class ApiRoutes {
             read("/shards/{id}/diff", "unified diff to another shard (?with=ID) or to the expected schema (?version=V)",
                     r -> Args.of("diff").option("shard", r.id(0)).option("shard", r.query().number("with"))
                             .option("version", r.query().number("version"))),
-            read("/shards/{id}/checksum", "schema fingerprint and CHECKSUM TABLE of each table (reads every row): ?table=T",
+            heavyRead("/shards/{id}/checksum", "schema fingerprint and CHECKSUM TABLE of each table (reads every row): ?table=T",
                     r -> Args.of("checksum").option("shard", r.id(0)).option("table", r.query().text("table"))),
-            read("/shards/{id}/replicas", "the shard's schema on its primary against each of its replicas",
+            heavyRead("/shards/{id}/replicas", "the shard's schema on its primary against each of its replicas",
                     r -> Args.of("schema", "validate-shard").word(r.id(0))),
             read("/versions", "the versions and the statements they run", r -> Args.of("version", "list")),
             read("/runs", "the runs, newest first: ?shard=ID&version=V&limit=N (default 200)",
                     r -> Args.of("log").option("shard", r.query().number("shard"))
                             .option("version", r.query().number("version")).option("limit", r.query().number("limit"))),
-            read("/drift", "read every shard and group by fingerprint: ?version=V&parallel=N",
+            heavyRead("/drift", "read every shard and group by fingerprint: ?version=V&parallel=N",
                     r -> Args.of("schema", "validate").option("version", r.query().number("version"))
                             .option("parallel", r.query().number("parallel"))),
-            read("/trash", "tables waiting in the pending-drops databases", r -> Args.of("trash", "list")),
+            heavyRead("/trash", "tables waiting in the pending-drops databases", r -> Args.of("trash", "list")),
 
             change("POST", "/init", false, "create or upgrade the catalog (idempotent)", r -> Args.of("init")),
-            change("POST", "/versions", true, "register the next version: {table, command, type, rollback,"
+            heavyChange("POST", "/versions", true, "register the next version: {table, command, type, rollback,"
                             + " validateQuery, expect, force, shard, noPreflight, options, autoApprove, autoCutover, finalInsert}",
                     r -> Args.of("version", "add").option("table", r.body().requiredText("table"))
                             .option("command", r.body().requiredText("command")).option("type", r.body().text("type"))
@@ -123,22 +124,30 @@ final class ApiRoutes {
             change("POST", "/baseline", false, "mark a shard as at a version after checking its schema: {shard, version}",
                     r -> Args.of("baseline").option("shard", r.body().requiredNumber("shard"))
                             .option("version", r.body().requiredNumber("version"))),
-            change("POST", "/preflight", false, "try a change in a scratch schema: {version} or {table, command}; {shard}",
+            heavyChange("POST", "/preflight", false, "try a change in a scratch schema: {version} or {table, command}; {shard}",
                     r -> Args.of("preflight").option("version", r.body().number("version"))
                             .option("table", r.body().text("table")).option("command", r.body().text("command"))
                             .option("shard", r.body().number("shard"))),
-            change("POST", "/trash/purge", false, "drop pending-drops tables older than {olderThan} (7d, 12h, ...)",
+            heavyChange("POST", "/trash/purge", false, "drop pending-drops tables older than {olderThan} (7d, 12h, ...)",
                     r -> Args.of("trash", "purge").option("older-than", r.body().text("olderThan"))));
 
     private ApiRoutes() {
     }
 
     private static Route read(String path, String description, Handler handler) {
-        return new Route("GET", path, false, false, null, description, handler);
+        return new Route("GET", path, false, false, false, null, description, handler);
+    }
+
+    private static Route heavyRead(String path, String description, Handler handler) {
+        return new Route("GET", path, false, true, false, null, description, handler);
     }
 
     private static Route change(String method, String path, boolean created, String description, Handler handler) {
-        return new Route(method, path, true, created, null, description, handler);
+        return new Route(method, path, true, false, created, null, description, handler);
+    }
+
+    private static Route heavyChange(String method, String path, boolean created, String description, Handler handler) {
+        return new Route(method, path, true, true, created, null, description, handler);
     }
 
     private static Long limitOf(Fields query, long byDefault) {

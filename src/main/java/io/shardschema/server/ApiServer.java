@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.shardschema.config.Config;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +20,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -33,20 +35,22 @@ public final class ApiServer implements AutoCloseable {
             .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     private static final int MAX_BODY_BYTES = 1 << 20;
-    private static final int THREADS = 8;
-    private static final java.util.Set<String> LOOPBACK_NAMES = java.util.Set.of("localhost", "127.0.0.1", "[::1]");
+    /** Connections open at once; the JDK server closes any further one as soon as it arrives. */
+    static final int MAX_CONNECTIONS = 256;
+    /** Seconds a client has to send a whole request (line, headers and body) before its connection is closed. */
+    static final int REQUEST_SECONDS = 10;
 
     private final HttpServer http;
     private final ExecutorService executor;
     private final Commands commands;
     private final ApiAuth auth;
     private final FleetMetrics metrics;
-    /** Bound to a loopback address: only requests naming a loopback host are served (no DNS rebinding). */
-    private final boolean loopbackOnly;
+    private final WorkLimits work = new WorkLimits();
+    private final AllowedHosts hosts;
 
     private ApiServer(HttpServer http, ExecutorService executor, Commands commands, ApiAuth auth, FleetMetrics metrics,
-                      boolean loopbackOnly) {
-        this.loopbackOnly = loopbackOnly;
+                      AllowedHosts hosts) {
+        this.hosts = hosts;
         this.http = http;
         this.executor = executor;
         this.commands = commands;
@@ -55,22 +59,31 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /**
-     * Starts serving on {@code bind:port} (port 0: any free port). {@code apiToken} null means no change is
-     * accepted; {@code openReads} false makes reads need the token too.
+     * Starts serving on {@code bind:port} (port 0: any free port), with the config's apiToken (none: no change is
+     * accepted), apiOpenReads and apiHostNames.
      */
-    public static ApiServer start(String bind, int port, Commands commands, FleetMetrics metrics, String apiToken,
-                                  boolean openReads) throws IOException {
-        // The JDK server writes a body in 4 KiB pieces; with Nagle's algorithm each piece waits for the client's
-        // delayed ACK (40 ms), which made a 400 KB grid page take seconds. Read once, before the first server.
+    public static ApiServer start(String bind, int port, Commands commands, FleetMetrics metrics, Config config)
+            throws IOException {
+        // The JDK server's settings, read once, before its first instance. It writes a body in 4 KiB pieces; with
+        // Nagle's algorithm each piece waits for the client's delayed ACK (40 ms), which made a 400 KB grid page
+        // take seconds. It reads a request on an executor thread with blocking reads and no timeout: maxReqTime
+        // closes a connection whose request is not in after REQUEST_SECONDS (one that sends nothing, after 10 to
+        // 20 s). No maxRspTime: it counts the command's own time too, and would cut a long checksum or drift.
         System.setProperty("sun.net.httpserver.nodelay", "true");
+        System.setProperty("sun.net.httpserver.maxReqTime", String.valueOf(REQUEST_SECONDS));
+        System.setProperty("jdk.httpserver.maxConnections", String.valueOf(MAX_CONNECTIONS));
         HttpServer http = HttpServer.create(new InetSocketAddress(bind, port), 64);
-        ExecutorService executor = Executors.newFixedThreadPool(THREADS, r -> {
+        // As many threads as connections, made when needed and never queued for: a client that sends half a
+        // request holds its own connection's thread, and no other request waits behind it.
+        ExecutorService executor = new ThreadPoolExecutor(0, MAX_CONNECTIONS, 60, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), r -> {
             Thread t = new Thread(r, "http");
             t.setDaemon(true);
             return t;
         });
-        ApiServer server = new ApiServer(http, executor, commands, new ApiAuth(apiToken, openReads), metrics,
-                http.getAddress().getAddress().isLoopbackAddress());
+        ApiServer server = new ApiServer(http, executor, commands,
+                new ApiAuth(config.apiToken().orElse(null), config.apiOpenReads()), metrics,
+                new AllowedHosts(config.apiHostNames()));
         http.setExecutor(executor);
         http.createContext(ApiRoutes.PREFIX, ex -> server.handle(ex, server::api));
         http.createContext("/metrics", ex -> server.handle(ex, server::metrics));
@@ -101,8 +114,7 @@ public final class ApiServer implements AutoCloseable {
         }
 
         static Reply error(ApiError e) {
-            Map<String, String> headers = e.status == 401 ? Map.of("WWW-Authenticate", "Bearer") : Map.of();
-            return json(e.status, errorBody(e.getMessage(), e.status).toString(), headers);
+            return json(e.status, errorBody(e.getMessage(), e.status).toString(), e.headers);
         }
 
         /** Every error's body: {"error": message, "status": n}. */
@@ -142,21 +154,11 @@ public final class ApiServer implements AutoCloseable {
         log.debug("{} {} -> {}", ex.getRequestMethod(), ex.getRequestURI().getRawPath(), reply.status());
     }
 
-    /**
-     * A server on a loopback address answers only requests for a loopback host name: a web page whose name was
-     * made to resolve to 127.0.0.1 (DNS rebinding) sends its own name and is refused.
-     */
+    /** Requests whose Host is not a name of this server are refused, whatever address it listens on. */
     private void checkHost(HttpExchange ex) {
-        if (!loopbackOnly) {
-            return;
-        }
-        String host = ex.getRequestHeaders().getFirst("Host");
-        String name = host == null ? "" : host.startsWith("[") ? host.substring(0, host.indexOf(']') + 1)
-                : host.replaceFirst(":\\d*$", "");
-        if (!LOOPBACK_NAMES.contains(name.toLowerCase(java.util.Locale.ROOT))
-                && !name.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")) {
-            throw new ApiError(403, "this server answers requests for localhost only (it listens on a loopback"
-                    + " address); use http://127.0.0.1:" + port() + "/");
+        if (!hosts.allows(ex.getRequestHeaders().getFirst("Host"))) {
+            throw new ApiError(403, "this server answers requests for its own addresses and names only (localhost,"
+                    + " this machine's names and those in apiHostNames), against DNS rebinding");
         }
     }
 
@@ -179,9 +181,9 @@ public final class ApiServer implements AutoCloseable {
     private Reply metrics(HttpExchange ex) {
         requireGet(ex);
         refuseCrossSite(ex);
-        auth.check(false, ex.getRequestHeaders().getFirst("Authorization"));
+        auth.check(false, false, ex.getRequestHeaders().getFirst("Authorization"));
         return new Reply(200, "text/plain; version=0.0.4; charset=utf-8",
-                metrics.scrape().getBytes(StandardCharsets.UTF_8), Map.of());
+                work.run(false, metrics::scrape).getBytes(StandardCharsets.UTF_8), Map.of());
     }
 
     private Reply api(HttpExchange ex) throws IOException {
@@ -189,7 +191,7 @@ public final class ApiServer implements AutoCloseable {
         String method = ex.getRequestMethod();
         refuseCrossSite(ex);
         if (path.equals(ApiRoutes.PREFIX) || path.equals(ApiRoutes.PREFIX + "/")) {
-            auth.check(false, ex.getRequestHeaders().getFirst("Authorization"));
+            auth.check(false, false, ex.getRequestHeaders().getFirst("Authorization"));
             return index();
         }
         List<String> allowed = new ArrayList<>();
@@ -202,13 +204,14 @@ public final class ApiServer implements AutoCloseable {
                 allowed.add(route.method());
                 continue;
             }
-            auth.check(route.changes(), ex.getRequestHeaders().getFirst("Authorization"));
+            auth.check(route.changes(), route.heavy(), ex.getRequestHeaders().getFirst("Authorization"));
             Fields query = Fields.query(query(ex.getRequestURI().getRawQuery()));
             Fields body = Fields.body(body(ex));
             Args args = route.handler().command(new ApiRoutes.Request(ids, query, body));
             query.rejectUnknown();
             body.rejectUnknown();
-            return reply(route, commands.run(args.json()));
+            // Only the command counts against the limits: a slow client's body or answer holds no permit.
+            return reply(route, work.run(route.heavy(), () -> commands.run(args.json())));
         }
         if (!allowed.isEmpty()) {
             ex.getResponseHeaders().set("Allow", String.join(", ", allowed));
@@ -250,7 +253,8 @@ public final class ApiServer implements AutoCloseable {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("method", r.method());
             m.put("path", ApiRoutes.PREFIX + r.path());
-            m.put("needsToken", r.changes());
+            m.put("needsToken", r.changes() || r.heavy());
+            m.put("heavy", r.heavy());
             m.put("description", r.description());
             routes.add(m);
         }

@@ -91,7 +91,7 @@ public final class DashboardBenchmark {
         say(shards + " shards: registering and giving them a history");
         try (Catalog catalog = Catalog.open(server.rootDsn(catalogDb), 2)) {
             catalog.addShards(IntStream.rangeClosed(1, shards).mapToObj(i -> String.format("app_%06d", i)).toList(),
-                    server.rootDsn(null));
+                    server.rootDsn(null), null);
         }
         for (String column : List.of("a", "b", "c")) {
             cli(config, "version", "add", "--no-preflight", "--table", "t", "--command", "ADD COLUMN " + column + " INT");

@@ -24,7 +24,7 @@ class ClaimPlanTest {
         TestFleet fleet = TestFleet.create(TestServers.shared(), "plan", 0);
         try (Catalog catalog = fleet.openCatalog()) {
             List<String> names = IntStream.range(0, 10_000).mapToObj(i -> "plan_" + i).toList();
-            catalog.addShards(names, fleet.server.rootDsn(null));
+            catalog.addShards(names, fleet.server.rootDsn(null), null);
             catalog.addVersion("t", "ADD COLUMN c INT", "sql", null, null);
         }
         try (Connection c = DataSources.connect(fleet.catalogDsn); Statement s = c.createStatement()) {

@@ -52,6 +52,15 @@ class ConfigTest {
     }
 
     @Test
+    void aHostOverrideNamesOneHost() throws IOException {
+        Path f = write("hostOverride=127.0.0.1,h=10.0.0.9\n");
+        assertThatThrownBy(() -> Config.load(f)).isInstanceOfSatisfying(ShardSchemaException.class, e -> {
+            assertThat(e.exitCode()).isEqualTo(2);
+            assertThat(e.getMessage()).contains("hostOverride").contains("lists several hosts");
+        });
+    }
+
+    @Test
     void badLinesAndValuesAreUsageErrorsWithoutEchoingSecrets() throws IOException {
         Path noEquals = write("dbDSN skeema:hunter2@tcp(h)/x\n");
         assertThatThrownBy(() -> Config.load(noEquals)).hasMessageContaining("line 1").hasMessageNotContaining("hunter2");
@@ -112,6 +121,16 @@ class ConfigTest {
                     e -> assertThat(e.getMessage()).contains("pendingDropsDb").contains("database name"));
         }
         assertThat(Config.load(write("pendingDropsDb=_Pending$drops_2\n")).pendingDropsDb()).isEqualTo("_Pending$drops_2");
+    }
+
+    @Test
+    void apiHostNamesIsAListOfHostNames() throws IOException {
+        assertThat(Config.load(write("workers=3\n")).apiHostNames()).isEmpty();
+        assertThat(Config.load(write("apiHostNames = Dash.Example.com, ops-1.example.com,\n")).apiHostNames())
+                .containsExactly("dash.example.com", "ops-1.example.com");
+        Path bad = write("apiHostNames=dash.example.com/x\n");
+        assertThatThrownBy(() -> Config.load(bad)).hasMessageContaining("apiHostNames")
+                .hasMessageContaining("comma-separated list of host names");
     }
 
     @Test

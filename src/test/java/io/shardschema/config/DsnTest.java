@@ -22,7 +22,7 @@ class DsnTest {
         Properties p = d.jdbcProperties();
         assertThat(p.getProperty("connectTimeout")).isEqualTo("5000");
         assertThat(p.getProperty("sslMode")).isEqualTo("trust");
-        assertThat(d.jdbcUrl()).isEqualTo("jdbc:mariadb://10.0.3.87:3307/shardschema").doesNotContain("s3cr");
+        assertThat(d.jdbcUrl()).isEqualTo("jdbc:mariadb://10.0.3.87:3307/").doesNotContain("s3cr");
     }
 
     @Test
@@ -35,7 +35,7 @@ class DsnTest {
         Dsn v6 = Dsn.parse("u:p@tcp([::1]:3310)/x");
         assertThat(v6.host()).isEqualTo("::1");
         assertThat(v6.port()).isEqualTo(3310);
-        assertThat(v6.jdbcUrl()).isEqualTo("jdbc:mariadb://[::1]:3310/x");
+        assertThat(v6.jdbcUrl()).isEqualTo("jdbc:mariadb://[::1]:3310/");
     }
 
     @Test
@@ -111,15 +111,74 @@ class DsnTest {
     }
 
     @Test
-    void anOverlongTimeoutIsAUsageErrorNotAnOverflow() {
-        for (String timeout : new String[]{"99999999999999999999", "153722867280912931m", "61m"}) {
-            Dsn d = Dsn.parse("u@tcp(h:3306)/x?timeout=" + timeout);
-            assertThatThrownBy(d::jdbcProperties).as(timeout).isInstanceOfSatisfying(ShardSchemaException.class, e -> {
-                assertThat(e.exitCode()).isEqualTo(2);
-                assertThat(e.getMessage()).contains("timeout=" + timeout + " is more than 60m");
+    void theDatabaseNeverGoesIntoTheUrl() {
+        Dsn d = Dsn.parse("u@tcp(db1:3306)/caf\u00e9");
+        assertThat(d.database()).isEqualTo("caf\u00e9");
+        assertThat(d.jdbcUrl()).isEqualTo("jdbc:mariadb://db1:3306/");
+    }
+
+    @Test
+    void anAddressNamesExactlyOneServer() {
+        for (String good : new String[]{"u@tcp(db-1.example.com:3306)/", "u@tcp(db_1)/", "u@tcp(10.0.0.1)/",
+                "u@tcp([2001:db8::1]:3307)/", "jdbc:mariadb://db1.internal/x", "u@unix(/run/mysqld/mysqld.sock)/"}) {
+            assertThat(Dsn.parse(good).serverKey()).as(good).isNotBlank();
+        }
+        // A JDBC failover list, pt-osc's own DSN parts, a path where a host goes, sockets pt-osc would split or the
+        // kernel cannot bind, and options that pick the server behind the address's back.
+        for (String bad : new String[]{"u@tcp(127.0.0.1,h=127.0.0.2)/d", "jdbc:mariadb://127.0.0.1,127.0.0.2/d",
+                "u@tcp(h=x,F=/etc/my.cnf)/", "u@tcp(a b)/", "u@tcp(10.0.0.256)/", "u@tcp(-db)/", "u@tcp(h:+80)/",
+                "u@tcp([g::1])/", "u@tcp(::1)/", "u@unix(relative.sock)/", "u@unix(/a,F=/etc/my.cnf)/",
+                "u@unix(/" + "s".repeat(107) + ")/", "u@tcp(h)/?localSocket=/tmp/x,F=y",
+                "jdbc:mariadb://h/d?localSocket=/tmp/a%2CF%3D/x", "u@tcp(h)/?pipe=x",
+                "u@tcp(h)/?socketFactory=x.Y", "u@tcp(h\u001b[2J)/"}) {
+            assertThatThrownBy(() -> Dsn.parse(bad)).as(bad).isInstanceOfSatisfying(ShardSchemaException.class, e -> {
+                assertThat(e.exitCode()).isEqualTo(ShardSchemaException.USAGE);
+                assertThat(e.getMessage()).contains("malformed DSN").doesNotContain("\u001b");
             });
         }
-        assertThat(Dsn.parse("u@tcp(h:3306)/x?timeout=60m").jdbcProperties().getProperty("connectTimeout"))
-                .isEqualTo("3600000");
+        assertThatThrownBy(() -> Dsn.tcp("u", null, "a,h=b", 3306, null)).isInstanceOf(ShardSchemaException.class);
+        assertThatThrownBy(() -> Dsn.parse("u@tcp(h)/").withServer("h1,h=h2", null))
+                .hasMessageContaining("lists several hosts");
+    }
+
+    @Test
+    void storedOptionsCannotBecomeOtherOptionsOrAnAddress() {
+        Dsn d = Dsn.parse("u@tcp(h:1)/?loc=a%26sslMode%3Ddisable&charset=x%40tcp(evil:2)%2F");
+        Dsn again = Dsn.parse(d.toGoForm(false));
+        assertThat(again).isEqualTo(d);
+        assertThat(again.params()).doesNotContainKey("sslMode");
+        assertThat(again.serverKey()).isEqualTo("h:1");
+    }
+
+    @Test
+    void noPasswordIsEchoedEvenFromTextThatDoesNotParse() {
+        for (String bad : new String[]{"admin:hunter2/shardschema", "admin:hunter2(10.0.0.1:3306)/shardschema",
+                "jdbc:mariadb://db1/cat?user=u&password=hun&ter2", "jdbc:mariadb://db1/cat?password=hun&ter2&x=1",
+                "admin:hun@ter2/db", "admin:hun@ter2(10.0.0.1)/db", "u@tcp(h)/d?password=hun&ter2",
+                "jdbc:mariadb://admin:hun/ter2@db1/cat"}) {
+            assertThatThrownBy(() -> Dsn.parse(bad)).as(bad).isInstanceOfSatisfying(ShardSchemaException.class, e -> {
+                assertThat(e.exitCode()).isEqualTo(ShardSchemaException.USAGE);
+                assertThat(e.getMessage()).contains("malformed DSN").doesNotContain("hunter2").doesNotContain("ter2");
+            });
+            assertThat(Dsn.mask(bad)).as(bad).doesNotContain("ter2");
+        }
+    }
+
+    @Test
+    void badTimeoutsAreUsageErrors() {
+        for (String bad : new String[]{"u@tcp(h)/?timeout=99999999999999999999", "u@tcp(h)/?timeout=25h",
+                "u@tcp(h)/?timeout=999999999m"}) {
+            assertThatThrownBy(() -> Dsn.parse(bad)).as(bad).isInstanceOfSatisfying(ShardSchemaException.class,
+                    e -> assertThat(e.getMessage()).contains("timeout=").contains("is not a duration"));
+        }
+        assertThat(Dsn.parse("u@tcp(h)/?timeout=2m").jdbcProperties().getProperty("connectTimeout")).isEqualTo("120000");
+    }
+
+    @Test
+    void cleartextAuthenticationIsOffUnlessTheDsnTurnsItOn() {
+        assertThat(Dsn.parse("u@tcp(h)/").jdbcProperties().getProperty("restrictedAuth"))
+                .contains("mysql_native_password").doesNotContain("mysql_clear_password").doesNotContain("dialog");
+        assertThat(Dsn.parse("u@tcp(h)/?restrictedAuth=dialog").jdbcProperties().getProperty("restrictedAuth"))
+                .isEqualTo("dialog");
     }
 }

@@ -48,6 +48,7 @@ class OnlineControlTest {
         fleet.execute("GRANT ALL ON *.* TO 'ptuser'@'127.0.0.1'");
         Path options = Files.writeString(fleet.dir.resolve("my.cnf"), "[client]\nuser=ptuser\npassword=" + SECRET + "\n");
         fleet.set("defaultsFile", options.toString());
+        fleet.set("defaultsFileHosts", "127.0.0.1:" + fleet.server.port());
         Cli.Result add = cli(fleet, "shard", "add", "--schema", schema, "--dsn",
                 "ptuser:" + SECRET + "@tcp(127.0.0.1:" + fleet.server.port() + ")/");
         assertThat(add.exit()).as(add.all()).isZero();

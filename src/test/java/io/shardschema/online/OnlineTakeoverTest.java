@@ -1,5 +1,6 @@
 package io.shardschema.online;
 
+import io.shardschema.embedded.MariaDbServer;
 import io.shardschema.testing.Cli;
 import io.shardschema.testing.TestTools;
 import io.shardschema.testing.RunnerProcess;
@@ -23,15 +24,20 @@ import static org.awaitility.Awaitility.await;
 
 /** A runner SIGKILLed during an online change's copy or cut-over; another runner takes over and finishes it. */
 class OnlineTakeoverTest {
-    private static final int ROWS = 50_000;
+    static final int ROWS = 50_000;
 
     @BeforeAll
     static void ptOsc() {
         TestTools.ensurePtOsc();
     }
 
-    private static TestFleet fleetWithBigTable(String name) throws Exception {
-        TestFleet fleet = TestFleet.create(TestServers.shared(), name, 1);
+    static TestFleet fleetWithBigTable(String name) throws Exception {
+        return fleetWithBigTable(TestServers.shared(), name);
+    }
+
+    /** One shard with a table `big` of ROWS rows; the catalog on {@code catalogServer}, the shard on the shared server. */
+    static TestFleet fleetWithBigTable(MariaDbServer catalogServer, String name) throws Exception {
+        TestFleet fleet = TestFleet.create(catalogServer, TestServers.shared(), name, 1);
         fleet.set("lockWaitTimeoutSeconds", "120");
         fleet.registerAll();
         try (Connection c = fleet.connect(fleet.schemas.get(0)); Statement s = c.createStatement()) {
@@ -43,7 +49,7 @@ class OnlineTakeoverTest {
         return fleet;
     }
 
-    private static void assertAltered(TestFleet fleet) {
+    static void assertAltered(TestFleet fleet) {
         String schema = fleet.schemas.get(0);
         assertThat(phase(fleet)).isEqualTo("completed");
         assertThat(columns(fleet, schema, "big")).containsExactly("id", "v", "z");

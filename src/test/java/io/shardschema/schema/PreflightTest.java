@@ -34,6 +34,9 @@ class PreflightTest {
                 .isEqualTo("INPLACE");
         assertThat(preflight(fleet, 0, "--table", "t", "--command", "MODIFY id BIGINT").path("algorithm").asText())
                 .isEqualTo("COPY");
+        // A trailing comment must not swallow the algorithm clause the preflight appends.
+        assertThat(preflight(fleet, 0, "--table", "t", "--command", "MODIFY id BIGINT -- widen the key")
+                .path("algorithm").asText()).isEqualTo("COPY");
 
         JsonNode bad = preflight(fleet, 3, "--table", "t", "--command", "ADD COLUMN v INT");
         assertThat(bad.path("ok").asBoolean()).isFalse();
@@ -64,16 +67,24 @@ class PreflightTest {
         fleet.registerAll();
         RunnerProcess slow = RunnerProcess.command(fleet, "slow-preflight", "preflight", "--table", "slow", "--command",
                 "CREATE TABLE slow AS SELECT SLEEP(4) AS s");
-        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> scratchSchemas(fleet) == 1);
+        // The change runs as a temporary account named like the scratch schema.
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> scratchAccounts(fleet) == 1);
         slow.kill();
         assertThat(scratchSchemas(fleet)).as("the killed preflight could not clean up").isEqualTo(1);
+        assertThat(scratchAccounts(fleet)).isEqualTo(1);
 
-        // Once the server has let go of the killed session (its SLEEP ends), the next preflight removes its schema.
+        // Once the server has let go of the killed session, the next preflight removes its schema and account.
         Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
             JsonNode next = preflight(fleet, 0, "--table", "t", "--command", "ADD COLUMN c INT");
             assertThat(next.path("removedLeftovers")).hasSize(1);
         });
         assertThat(scratchSchemas(fleet)).isZero();
+        assertThat(scratchAccounts(fleet)).isZero();
+    }
+
+    private static int scratchAccounts(TestFleet fleet) {
+        return fleet.shardCount("SELECT COUNT(*) FROM mysql.user WHERE User LIKE '"
+                + Preflight.SCRATCH_PREFIX.replace("_", "\\_") + "%'");
     }
 
     private static int scratchSchemas(TestFleet fleet) {

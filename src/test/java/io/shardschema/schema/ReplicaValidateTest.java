@@ -74,7 +74,7 @@ class ReplicaValidateTest {
         assertThat(same.exit()).as(same.all()).isZero();
         JsonNode report = same.json();
         JsonNode r = report.path("replicas").get(0);
-        assertThat(r.path("dsn").asText()).isEqualTo("root@tcp(127.0.0.1:" + replica.port() + ")/" + schema);
+        assertThat(r.path("dsn").asText()).isEqualTo("root@tcp(127.0.0.1:" + replica.port() + ")/");
         assertThat(r.path("state").asText()).isEqualTo("same");
         assertThat(report.path("primaryFingerprint").asText()).hasSize(64);
         assertThat(r.path("fingerprint").asText()).isEqualTo(report.path("primaryFingerprint").asText());
@@ -93,7 +93,7 @@ class ReplicaValidateTest {
         assertThat(d.path("fingerprint").asText()).isNotEqualTo(drift.json().path("primaryFingerprint").asText());
         assertThat(d.path("diff").asText()).contains("--- primary").contains("+  `extra` int(11) DEFAULT NULL,");
         assertThat(Cli.run(fleet.configFile, "schema", "validate-shard", String.valueOf(id)).out())
-                .contains("replica root@tcp(127.0.0.1:" + replica.port() + ")/" + schema + ": different")
+                .contains("replica root@tcp(127.0.0.1:" + replica.port() + ")/: different")
                 .contains("0 of 1 replicas match the primary");
     }
 
@@ -129,10 +129,10 @@ class ReplicaValidateTest {
         JsonNode listed = list.json().path("shards").get(0);
         assertThat(listed.path("id").asLong()).isEqualTo(id);
         assertThat(listed.path("replicas")).extracting(JsonNode::asText).containsExactly(
-                "root@tcp(127.0.0.1:" + replica.port() + ")/" + schema, "root@tcp(127.0.0.1:" + deadPort + ")/" + schema);
+                "root@tcp(127.0.0.1:" + replica.port() + ")/", "root@tcp(127.0.0.1:" + deadPort + ")/");
         assertThat(list.json().path("shards").get(1).path("replicas")).isEmpty();
         assertThat(Cli.run(fleet.configFile, "shard", "list").out())
-                .contains("replica root@tcp(127.0.0.1:" + deadPort + ")/" + schema);
+                .contains("replica root@tcp(127.0.0.1:" + deadPort + ")/");
         String replicas = "`" + fleet.prefix + "_catalog`.replicas";
         assertThat(fleet.column("SELECT replicaDSN FROM " + replicas)).hasSize(2).noneMatch(dsn -> dsn.contains(SECRET));
 

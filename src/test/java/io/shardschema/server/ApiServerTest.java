@@ -33,8 +33,8 @@ import static org.awaitility.Awaitility.await;
  * fleet (4 shards, with a token) serves most cases, in order: the endpoint index, a version added over HTTP and
  * rolled out, what the reads and /metrics then show, every kind of bad request (each a JSON error with the right
  * status and no stack trace), a change the command refuses, and the throttle. Two more servers check the token
- * rules: one without a configured token (no change at all, reads open), one with closed reads (where a shard is
- * also registered with a password, which no answer may show).
+ * rules: one without a configured token (no change or heavy read at all, other reads open), one with closed reads
+ * (where a shard is also registered with a password, which no answer may show).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ApiServerTest {
@@ -93,10 +93,19 @@ class ApiServerTest {
         assertThat(endpoints).hasSize(ApiRoutes.ROUTES.size()).contains("GET /api/v1/status", "GET /api/v1/shards",
                 "GET /api/v1/shards/{id}/runs", "POST /api/v1/versions", "POST /api/v1/versions/{version}/approve",
                 "POST /api/v1/throttle", "DELETE /api/v1/shards/{id}", "POST /api/v1/down");
+        List<String> heavy = new ArrayList<>();
         for (JsonNode e : index.json().path("endpoints")) {
             assertThat(e.path("description").asText()).as(e.toString()).isNotBlank();
-            assertThat(e.path("needsToken").asBoolean()).as(e.toString()).isEqualTo(!e.path("method").asText().equals("GET"));
+            // Changes and heavy reads need the token; other reads are open (apiOpenReads=true).
+            assertThat(e.path("needsToken").asBoolean()).as(e.toString())
+                    .isEqualTo(!e.path("method").asText().equals("GET") || e.path("heavy").asBoolean());
+            if (e.path("heavy").asBoolean()) {
+                heavy.add(e.path("method").asText() + " " + e.path("path").asText());
+            }
         }
+        assertThat(heavy).containsExactlyInAnyOrder("GET /api/v1/shards/{id}/checksum", "GET /api/v1/shards/{id}/replicas",
+                "GET /api/v1/drift", "GET /api/v1/trash", "POST /api/v1/versions", "POST /api/v1/preflight",
+                "POST /api/v1/trash/purge");
         assertThat(get(base, "/api/v1", null).json()).isEqualTo(index.json());
 
         Response status = get(base, "/api/v1/status", null);
@@ -198,6 +207,10 @@ class ApiServerTest {
         assertError(post(base, "/api/v1/throttle", body, TOKEN.substring(0, TOKEN.length() - 1)), 401, "wrong token");
         assertError(post(base, "/api/v1/throttle", body, ""), 401, "");
         assertError(send(base, "DELETE", "/api/v1/shards/1", null, null), 401, "missing token");
+        for (String heavyRead : List.of("/api/v1/drift", "/api/v1/shards/1/checksum", "/api/v1/shards/1/replicas", "/api/v1/trash")) {
+            assertError(get(base, heavyRead, null), 401, "missing token");
+            assertError(get(base, heavyRead, "not-the-token"), 401, "wrong token");
+        }
         assertThat(Files.exists(fleet.dir.resolve("throttle"))).as("no refused request paused anything").isFalse();
         assertThat(get(base, "/api/v1/shards", null).json().path("total").asInt()).isEqualTo(SHARDS);
     }
@@ -365,7 +378,7 @@ class ApiServerTest {
 
     @Test
     @Order(10)
-    void withoutAConfiguredTokenEveryChangeIs403AndReadsStayOpen() {
+    void withoutAConfiguredTokenEveryChangeAndHeavyReadIs403AndOtherReadsStayOpen() {
         for (String[] change : new String[][]{{"POST", "/api/v1/throttle", "{\"action\":\"pause\"}"},
                 {"POST", "/api/v1/versions", "{\"table\":\"t\",\"command\":\"ADD COLUMN z INT\"}"},
                 {"DELETE", "/api/v1/shards/1", null}, {"POST", "/api/v1/shards/1/retry", ""}}) {
@@ -373,6 +386,8 @@ class ApiServerTest {
             assertError(send(readOnlyBase, change[0], change[1], change[2], "Bearer anything"), 403, "no apiToken is configured");
         }
         assertThat(readOnlyFleet.dir.resolve("throttle")).doesNotExist();
+        assertError(get(readOnlyBase, "/api/v1/drift", null), 403, "heavy reads over HTTP are disabled");
+        assertError(get(readOnlyBase, "/api/v1/shards/1/checksum", "anything"), 403, "heavy reads over HTTP are disabled");
         Response status = get(readOnlyBase, "/api/v1/status", null);
         assertThat(status.status).isEqualTo(200);
         assertThat(status.json().path("shards").asInt()).isEqualTo(1);
@@ -404,7 +419,7 @@ class ApiServerTest {
             socket.getOutputStream().write(("GET /api/v1/status HTTP/1.1\r\nHost: rebind.example:" + uri.getPort()
                     + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             String answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            assertThat(answer).startsWith("HTTP/1.1 403").contains("answers requests for localhost only")
+            assertThat(answer).startsWith("HTTP/1.1 403").contains("answers requests for its own addresses and names only")
                     .doesNotContain("\"versions\"");
         }
         HttpRequest crossSite = HttpRequest.newBuilder(URI.create(base + "/api/v1/drift")).header("Sec-Fetch-Site", "cross-site")
@@ -415,7 +430,7 @@ class ApiServerTest {
         HttpRequest sameOrigin = HttpRequest.newBuilder(URI.create(base + "/api/v1/status")).header("Sec-Fetch-Site", "same-origin")
                 .timeout(Duration.ofSeconds(30)).build();
         assertThat(HTTP.send(sameOrigin, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
-        assertError(get(base, "/api/v1/drift?parallel=100000", null), 400, "--parallel must be in 1..256");
+        assertError(get(base, "/api/v1/drift?parallel=100000", TOKEN), 400, "--parallel must be in 1..256");
     }
 
     @Test

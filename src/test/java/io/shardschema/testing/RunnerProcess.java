@@ -21,9 +21,14 @@ public final class RunnerProcess {
     }
 
     public static RunnerProcess start(TestFleet fleet, String name, String... extraArgs) {
+        return start(fleet, name, List.of(), extraArgs);
+    }
+
+    /** A `shardschema run` whose JVM gets {@code jvmOptions} (e.g. -Dshardschema.freezeAt=POINT). */
+    public static RunnerProcess start(TestFleet fleet, String name, List<String> jvmOptions, String... extraArgs) {
         List<String> args = new ArrayList<>(List.of("run"));
         args.addAll(List.of(extraArgs));
-        return command(fleet, name, args.toArray(String[]::new));
+        return command(fleet.configFile, fleet.dir, name, jvmOptions, args.toArray(String[]::new));
     }
 
     /** Any shardschema command, with the fleet's config. */
@@ -33,8 +38,13 @@ public final class RunnerProcess {
 
     /** Any shardschema command with {@code config}; its output goes to {@code dir}/NAME.out and NAME.err. */
     public static RunnerProcess command(Path config, Path dir, String name, String... args) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "io.shardschema.cli.Main",
+        return command(config, dir, name, List.of(), args);
+    }
+
+    private static RunnerProcess command(Path config, Path dir, String name, List<String> jvmOptions, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.shardschema.cli.Main",
                 "--config", config.toString()));
         cmd.addAll(List.of(args));
         Path out = dir.resolve(name + ".out");
@@ -101,6 +111,41 @@ public final class RunnerProcess {
 
     public boolean alive() {
         return process.isAlive();
+    }
+
+    /** SIGSTOP: the whole process freezes, as in a GC pause or a VM freeze; its sockets stay open. */
+    public void freeze() {
+        signal("STOP");
+    }
+
+    /** SIGCONT: a frozen process goes on where it stopped. */
+    public void thaw() {
+        signal("CONT");
+    }
+
+    /** Whether the process is stopped (by SIGSTOP, its own or ours): state T in /proc. */
+    public boolean frozen() {
+        try {
+            String stat = Files.readString(Path.of("/proc", String.valueOf(process.pid()), "stat"));
+            // "pid (comm) S ...": the state follows the command name's closing parenthesis.
+            return stat.substring(stat.lastIndexOf(')') + 2).startsWith("T");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private void signal(String name) {
+        try {
+            int exit = new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid())).inheritIO().start().waitFor();
+            if (exit != 0) {
+                throw new IllegalStateException("kill -" + name + " " + process.pid() + " exited " + exit);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     public String output() {

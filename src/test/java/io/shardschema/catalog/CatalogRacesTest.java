@@ -1,0 +1,66 @@
+package io.shardschema.catalog;
+
+import io.shardschema.ShardSchemaException;
+import io.shardschema.config.DataSources;
+import io.shardschema.testing.Cli;
+import io.shardschema.testing.TestFleet;
+import io.shardschema.testing.TestServers;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** Writes that check something first, then change it: each must fail if what it checked changed meanwhile. */
+class CatalogRacesTest {
+
+    @Test
+    void twoVersionAddsAtOnceNeverBothChainFromTheSameVersion() throws Exception {
+        TestFleet fleet = TestFleet.create(TestServers.shared(), "vrace", 1);
+        fleet.registerAll();
+        fleet.addVersion("t", "ADD COLUMN a INT");
+        String cat = "`" + fleet.prefix + "_catalog`";
+        CompletableFuture<Cli.Result> first;
+        CompletableFuture<Cli.Result> second;
+        // Hold the turn version adds take, so both have preflighted from version 1 before either may write.
+        try (Connection c = DataSources.connect(fleet.catalogDsn); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.executeQuery("SELECT layout FROM " + cat + ".shardschema_layout WHERE id = 1 FOR UPDATE").close();
+            first = Cli.start(fleet.configFile, "version", "add", "--table", "t", "--command", "ADD COLUMN b INT");
+            second = Cli.start(fleet.configFile, "version", "add", "--table", "t", "--command", "ADD COLUMN c INT");
+            await().atMost(Duration.ofSeconds(60)).until(() -> fleet.count("SELECT COUNT(*) FROM"
+                    + " information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT layout FROM shardschema_layout%FOR UPDATE'") == 2);
+            c.commit();
+        }
+        List<Cli.Result> results = List.of(first.get(60, TimeUnit.SECONDS), second.get(60, TimeUnit.SECONDS));
+
+        assertThat(results).filteredOn(r -> r.exit() == 0).hasSize(1);
+        assertThat(results).filteredOn(r -> r.exit() == ShardSchemaException.REFUSED).singleElement()
+                .satisfies(r -> assertThat(r.err()).contains("version 2 was added while this one was preflighted"));
+        assertThat(fleet.column("SELECT version FROM " + cat + ".versions ORDER BY version")).containsExactly("1", "2");
+    }
+
+    @Test
+    void aBaselineIsRefusedWhenTheShardMovedAfterItsSchemaWasChecked() {
+        TestFleet fleet = TestFleet.create(TestServers.shared(), "brace", 1);
+        fleet.registerAll();
+        fleet.addVersion("t", "ADD COLUMN a INT");
+        String cat = "`" + fleet.prefix + "_catalog`";
+        try (Catalog catalog = fleet.openCatalog()) {
+            long shard = catalog.shards().get(0).id();
+            // Checked at version 0; a runner then applied version 1 before the baseline wrote.
+            fleet.execute("UPDATE " + cat + ".shards SET version = 1");
+
+            assertThatThrownBy(() -> catalog.baseline(shard, 0, 1, "f".repeat(64)))
+                    .isInstanceOf(ShardSchemaException.class).hasMessageContaining("left version 0");
+        }
+        assertThat(fleet.count("SELECT COUNT(*) FROM " + cat + ".log WHERE state = 'baselined'")).isZero();
+    }
+}
