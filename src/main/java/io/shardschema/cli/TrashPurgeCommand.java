@@ -2,11 +2,11 @@ package io.shardschema.cli;
 
 import io.shardschema.ShardSchemaException;
 import io.shardschema.change.PendingDrops;
-import io.shardschema.config.Durations;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.math.BigInteger;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,8 +53,12 @@ final class TrashPurgeCommand implements Callable<Integer> {
             case "h" -> Duration.ofHours(1);
             default -> Duration.ofDays(1);
         };
-        return Durations.times(m.group(1), unit, MAX_AGE).orElseThrow(() -> ShardSchemaException.usage(
-                "--older-than '" + text + "' is more than " + MAX_AGE.toDays() + "d"));
+        // Compared as a BigInteger: the count may have any number of digits.
+        BigInteger count = new BigInteger(m.group(1));
+        if (count.compareTo(BigInteger.valueOf(MAX_AGE.dividedBy(unit))) > 0) {
+            throw ShardSchemaException.usage("--older-than '" + text + "' is more than " + MAX_AGE.toDays() + "d");
+        }
+        return unit.multipliedBy(count.longValue());
     }
 
     @Override
