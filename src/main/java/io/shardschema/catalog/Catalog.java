@@ -849,35 +849,37 @@ public final class Catalog implements AutoCloseable {
         });
     }
 
-    /** An earlier run whose outcome is unknown: what it executed, on which shard connection, and the table before. */
-    public record UncertainRun(int run, String executed, String tableBefore, Long shardConnection) {
+    /** An earlier run whose outcome is unknown, and the table's definition it recorded before it executed. */
+    public record UncertainRun(int run, String tableBefore) {
     }
 
     /**
-     * The latest earlier run that started executing, when its outcome is unknown (its runner stalled, the connection
-     * broke, or a failure came after the change ran): the change may have landed, and its record tells whether.
-     * Earlier runs than that one need no look: the run that recorded after them held the shard's fence, so their
-     * sessions had ended before it judged the table. A failed run changed nothing: a run ends failed after it
-     * recorded only when the server refused its statement.
+     * The latest earlier run of this task that started executing, when its outcome is unknown (its runner stalled,
+     * the connection broke, or a failure came after the change ran): the change may have landed, and its record
+     * tells whether. The task's runs are those after the last run that ended a task of this version (applied,
+     * already applied or baselined, in either direction). Earlier runs than the one found need no look: the run
+     * that recorded after them held the shard's fence, so their sessions had ended before it judged the table. A
+     * failed run changed nothing: a run ends failed after it recorded only when the server refused its statement.
      */
-    public Optional<UncertainRun> uncertainRun(long shardId, int version, boolean down, int currentRun) {
+    public Optional<UncertainRun> uncertainRun(long shardId, int version, int currentRun) {
         return sql(c -> {
-            // Runs of the other direction are another task (a version goes up and down again): not looked at.
-            try (PreparedStatement ps = c.prepareStatement("SELECT state, run, executed, tableBefore, shardConnection"
-                    + " FROM log WHERE shardId = ? AND version = ? AND down = ? AND run < ? AND tableBefore IS NOT NULL"
-                    + " ORDER BY run DESC LIMIT 1")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT state, run, tableBefore FROM log"
+                    + " WHERE shardId = ? AND version = ? AND run < ? AND tableBefore IS NOT NULL"
+                    + " AND run > (SELECT COALESCE(MAX(e.run), 0) FROM log e WHERE e.shardId = ? AND e.version = ?"
+                    + " AND e.state IN (?, ?, ?)) ORDER BY run DESC LIMIT 1")) {
                 ps.setLong(1, shardId);
                 ps.setInt(2, version);
-                ps.setBoolean(3, down);
-                ps.setInt(4, currentRun);
+                ps.setInt(3, currentRun);
+                ps.setLong(4, shardId);
+                ps.setInt(5, version);
+                ps.setString(6, Run.APPLIED);
+                ps.setString(7, Run.ALREADY_APPLIED);
+                ps.setString(8, Run.BASELINED);
                 try (ResultSet rs = ps.executeQuery()) {
-                    // A failed run changed nothing; an applied one ended an earlier task of this direction.
-                    if (!rs.next() || Set.of(Run.FAILED, Run.APPLIED, Run.ALREADY_APPLIED).contains(rs.getString(1))) {
+                    if (!rs.next() || rs.getString(1).equals(Run.FAILED)) {
                         return Optional.empty();
                     }
-                    long connection = rs.getLong(5);
-                    return Optional.of(new UncertainRun(rs.getInt(2), rs.getString(3), rs.getString(4),
-                            rs.wasNull() ? null : connection));
+                    return Optional.of(new UncertainRun(rs.getInt(2), rs.getString(3)));
                 }
             }
         });
@@ -1049,17 +1051,27 @@ public final class Catalog implements AutoCloseable {
         }));
     }
 
+    /**
+     * Writes how a run ended. Its state changes only while it is 'running': a run that a takeover already closed as
+     * stalled stays so (its outcome is for the next run to check), whatever its late runner says.
+     */
     private static void updateRun(Connection c, Lease lease, int run, RunEnding ending) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE log SET state = ?, message = ?, output = ?, err = ?,"
-                + " fingerprint = ?, finishedAt = COALESCE(finishedAt, NOW(3)) WHERE shardId = ? AND version = ? AND run = ?")) {
-            ps.setString(1, ending.state());
+        // The message is set before the state (MariaDB assigns in order): it still sees the old state.
+        try (PreparedStatement ps = c.prepareStatement("UPDATE log SET"
+                + " message = IF(state = ?, ?, CONCAT(COALESCE(message, ''), '; then its runner said: ', ?)),"
+                + " state = IF(state = ?, ?, state), output = ?, err = ?, fingerprint = ?,"
+                + " finishedAt = COALESCE(finishedAt, NOW(3)) WHERE shardId = ? AND version = ? AND run = ?")) {
+            ps.setString(1, Run.RUNNING);
             ps.setString(2, ending.message());
-            ps.setString(3, ending.output());
-            ps.setString(4, ending.err());
-            ps.setString(5, ending.fingerprint());
-            ps.setLong(6, lease.shardId());
-            ps.setInt(7, lease.targetVersion());
-            ps.setInt(8, run);
+            ps.setString(3, ending.message());
+            ps.setString(4, Run.RUNNING);
+            ps.setString(5, ending.state());
+            ps.setString(6, ending.output());
+            ps.setString(7, ending.err());
+            ps.setString(8, ending.fingerprint());
+            ps.setLong(9, lease.shardId());
+            ps.setInt(10, lease.targetVersion());
+            ps.setInt(11, run);
             ps.executeUpdate();
         }
     }

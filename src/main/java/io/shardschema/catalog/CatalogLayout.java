@@ -55,8 +55,12 @@ public final class CatalogLayout {
             new LayoutStep(9, "shards.serverIdentity (what the server says it is) and a unique key on it and the schema",
                     CatalogLayout::serverIdentities));
 
-    /** Creates the catalog database if needed and upgrades it to the current layout. Safe to run concurrently. */
-    public static InitReport initialize(Dsn catalogDsn) {
+    /**
+     * Creates the catalog database if needed and upgrades it to the current layout. Safe to run concurrently.
+     * Refuses to upgrade while runners were seen within {@code liveWithinSeconds}: a runner of an older build keeps
+     * working by the older layout's rules (no shard-side fence, unfenced online writes) next to the new ones.
+     */
+    public static InitReport initialize(Dsn catalogDsn, int liveWithinSeconds) {
         String db = catalogDsn.database();
         if (db == null) {
             throw ShardSchemaException.usage("dbDSN " + catalogDsn + " names no database; add /catalogname");
@@ -68,7 +72,7 @@ public final class CatalogLayout {
             }
             lock(c);
             try {
-                return upgrade(c, db);
+                return upgrade(c, db, liveWithinSeconds);
             } finally {
                 try (Statement s = c.createStatement()) {
                     s.execute("DO RELEASE_LOCK('shardschema.init')");
@@ -87,7 +91,7 @@ public final class CatalogLayout {
         }
     }
 
-    private static InitReport upgrade(Connection c, String db) throws SQLException {
+    private static InitReport upgrade(Connection c, String db, int liveWithinSeconds) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS " + LAYOUT_TABLE + " ("
                     + " id tinyint unsigned NOT NULL PRIMARY KEY,"
@@ -99,6 +103,9 @@ public final class CatalogLayout {
         if (from > CURRENT) {
             throw ShardSchemaException.error("catalog " + db + " has layout " + from + ", newer than this build's "
                     + CURRENT + "; upgrade shardschema");
+        }
+        if (from < CURRENT) {
+            refuseWhileRunnersLive(c, db, from, liveWithinSeconds);
         }
         List<String> done = new ArrayList<>();
         // Numbers need not be consecutive: every step above the catalog's layout runs, in order.
@@ -115,6 +122,31 @@ public final class CatalogLayout {
             done.add("layout " + step.layout() + ": " + step.description());
         }
         return new InitReport(db, from, CURRENT, done);
+    }
+
+    private static void refuseWhileRunnersLive(Connection c, String db, int from, int liveWithinSeconds)
+            throws SQLException {
+        if (!tableExists(c, "runners")) {
+            // Layouts before 7 do not record runners: nothing to look at.
+            return;
+        }
+        List<String> live = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT name FROM runners"
+                + " WHERE lastSeen >= NOW(3) - INTERVAL ? SECOND ORDER BY name")) {
+            ps.setInt(1, liveWithinSeconds);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    live.add(rs.getString(1));
+                }
+            }
+        }
+        if (!live.isEmpty()) {
+            throw new ShardSchemaException(ShardSchemaException.REFUSED, "catalog " + db + " has layout " + from
+                    + " and " + live.size() + " runner(s) were seen within " + liveWithinSeconds + " s ("
+                    + String.join(", ", live) + "); a runner of an older build would go on by the older layout's"
+                    + " rules next to the new ones: stop them (the stop file lets running tasks end), then run init"
+                    + " again; nothing was changed");
+        }
     }
 
     /** The layout number of the catalog the connection is in: 0 when it has none yet. */
@@ -304,10 +336,8 @@ public final class CatalogLayout {
         try (Statement s = c.createStatement()) {
             s.executeUpdate("UPDATE " + LAYOUT_TABLE + " SET catalogId = UUID() WHERE id = 1 AND catalogId IS NULL");
         }
-        // The run whose copy completed, and when its shadow table was created: the swap requires both to be as
-        // recorded, so that a half-copied or re-created shadow table is never swapped in.
+        // The run whose copy completed and passed its row count check: the swap requires one.
         addColumn(c, "online", "copiedRun", "tinyint unsigned NULL");
-        addColumn(c, "online", "shadowCreated", "varchar(32) NULL");
     }
 
     /**

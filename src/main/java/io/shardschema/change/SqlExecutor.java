@@ -23,11 +23,18 @@ public final class SqlExecutor implements ChangeExecutor {
         try (Statement s = shard.createStatement()) {
             s.execute(describe(version));
             long rows = Math.max(0, s.getLargeUpdateCount());
+            long millis = (System.nanoTime() - start) / 1_000_000;
             List<String> warnings = new ArrayList<>();
-            for (SQLWarning w = s.getWarnings(); w != null; w = w.getNextWarning()) {
-                warnings.add(w.getErrorCode() + ": " + w.getMessage());
+            try {
+                // Asks the server (SHOW WARNINGS): the change is done by now, so a failure here must not look like
+                // the change's own.
+                for (SQLWarning w = s.getWarnings(); w != null; w = w.getNextWarning()) {
+                    warnings.add(w.getErrorCode() + ": " + w.getMessage());
+                }
+            } catch (SQLException e) {
+                warnings.add("the warnings could not be read: " + e.getMessage());
             }
-            return new ExecutionResult(rows, warnings, (System.nanoTime() - start) / 1_000_000);
+            return new ExecutionResult(rows, warnings, millis);
         }
     }
 }

@@ -47,7 +47,7 @@ final class DemoCommand implements Callable<Integer> {
         Dsn server = context.embedded().dsn(null);
         context.err.println("demo: embedded MariaDB on " + server.serverKey() + "; creating " + shards + " shard schemas");
         List<String> names = createFleet(server, shards);
-        CatalogLayout.initialize(server.withDatabase(DEMO_CATALOG));
+        CatalogLayout.initialize(server.withDatabase(DEMO_CATALOG), context.config().stallSeconds());
         Config config = context.config().with("perServerConcurrency", "8").with("workers", "8");
         try (Catalog catalog = Catalog.open(server.withDatabase(DEMO_CATALOG), 12)) {
             catalog.addShards(names, server.withoutPassword(), null);

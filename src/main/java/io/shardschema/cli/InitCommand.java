@@ -29,7 +29,7 @@ final class InitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        CatalogLayout.InitReport r = CatalogLayout.initialize(context.catalogDsn());
+        CatalogLayout.InitReport r = CatalogLayout.initialize(context.catalogDsn(), context.config().stallSeconds());
         return context.print(new Result(r.catalog(), r.fromLayout(), r.toLayout(), r.steps()), json);
     }
 }

@@ -67,16 +67,20 @@ public final class DataSources {
     public static Connection connect(Dsn dsn) {
         try {
             DriverManager.setLoginTimeout(10);
-            Connection c = DriverManager.getConnection(dsn.jdbcUrl(), dsn.jdbcProperties());
-            try {
-                c.setCatalog(dsn.database());
-                return c;
-            } catch (SQLException e) {
-                c.close();
-                throw e;
-            }
+            return inDatabase(DriverManager.getConnection(dsn.jdbcUrl(), dsn.jdbcProperties()), dsn.database());
         } catch (SQLException e) {
             throw cannotConnect(dsn, e);
+        }
+    }
+
+    /** {@code c} with {@code database} selected (none: as it is), or closed when that fails. */
+    public static Connection inDatabase(Connection c, String database) throws SQLException {
+        try {
+            c.setCatalog(database);
+            return c;
+        } catch (SQLException e) {
+            c.close();
+            throw e;
         }
     }
 

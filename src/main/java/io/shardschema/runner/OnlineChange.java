@@ -68,7 +68,7 @@ final class OnlineChange {
         try (Statement s = c.createStatement(); PreparedStatement ps = c.prepareStatement("SELECT GET_LOCK(?, 0)")) {
             // The slot's session idles through a copy of hours: the server must not close it meanwhile.
             s.execute("SET SESSION wait_timeout = 604800");
-            if (lock(ps, tableLock(c.getCatalog(), table))) {
+            if (lock(ps, LockNames.table(c.getCatalog(), table))) {
                 for (int slot = 1; slot <= config.onlinePerServer(); slot++) {
                     if (lock(ps, "shardschema.online." + slot)) {
                         return Optional.of(c);
@@ -87,17 +87,6 @@ final class OnlineChange {
         ps.setString(1, name);
         try (ResultSet rs = ps.executeQuery()) {
             return rs.next() && rs.getInt(1) == 1;
-        }
-    }
-
-    /** Lock names are at most 64 characters: the table's is a digest of its schema and name. */
-    private static String tableLock(String schema, String table) {
-        try {
-            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
-                    .digest((schema + "." + table).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            return "shardschema.table." + java.util.HexFormat.of().formatHex(digest, 0, 16);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 
@@ -156,7 +145,7 @@ final class OnlineChange {
             switch (phase) {
                 case OnlineCatalog.PREPARING -> {
                     recordSize(c, lease, schema, table);
-                    int exit = runPtOsc(lease, version, schema, table, PtOsc.Mode.DRY_RUN, out, leaseHeld);
+                    int exit = runPtOsc(lease, version, c, table, PtOsc.Mode.DRY_RUN, out, leaseHeld);
                     removeLeftoversAfter(exit, c, schema, table, out);
                     if (exit != 0) {
                         if (online.cancelRequested(shardId, v)) {
@@ -176,7 +165,7 @@ final class OnlineChange {
                 case OnlineCatalog.COPYING -> {
                     // Whatever an earlier, interrupted copy left is removed first: the copy starts over.
                     removeLeftovers(c, schema, table);
-                    int exit = runPtOsc(lease, version, schema, table, PtOsc.Mode.COPY, out, leaseHeld);
+                    int exit = runPtOsc(lease, version, c, table, PtOsc.Mode.COPY, out, leaseHeld);
                     if (exit != 0) {
                         removeLeftoversAfter(exit, c, schema, table, out);
                         if (online.cancelRequested(shardId, v)) {
@@ -304,11 +293,13 @@ final class OnlineChange {
     }
 
     /**
-     * Runs pt-osc and waits for it; meanwhile every couple of seconds writes its output and progress to the catalog,
-     * and stops it when the DBA cancels or the lease is lost.
+     * Runs pt-osc on the table of {@code slot}'s schema and waits for it; meanwhile every couple of seconds writes its
+     * output and progress to the catalog, and stops it when the DBA cancels, the lease is lost, or the session
+     * holding the table's lock ({@code slot}, idle meanwhile) is gone: then nothing keeps another copy off the table.
      */
-    private int runPtOsc(Lease lease, Version version, String schema, String table, PtOsc.Mode mode, RunOutput out,
-                         BooleanSupplier leaseHeld) throws IOException, InterruptedException {
+    private int runPtOsc(Lease lease, Version version, Connection slot, String table, PtOsc.Mode mode, RunOutput out,
+                         BooleanSupplier leaseHeld) throws IOException, InterruptedException, SQLException {
+        String schema = slot.getCatalog();
         Dsn dsn = shards.effective(lease.shardDsn(), lease.schemaName());
         out.line("pt-online-schema-change " + mode.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')
                 + " on " + schema + "." + table + ": --alter \"" + version.command() + "\"");
@@ -317,7 +308,7 @@ final class OnlineChange {
             // The reader only notes the progress; the monitor writes it: a slow or absent catalog must never hold up
             // reading pt-osc's output.
             AtomicReference<PtOsc.Progress> progress = new AtomicReference<>();
-            Thread monitor = new Thread(() -> monitor(lease, version.number(), running, out, progress, leaseHeld),
+            Thread monitor = new Thread(() -> monitor(lease, version.number(), slot, running, out, progress, leaseHeld),
                     "ptosc-monitor-" + lease.shardId());
             monitor.setDaemon(true);
             monitor.start();
@@ -343,30 +334,36 @@ final class OnlineChange {
         }
     }
 
-    private void monitor(Lease lease, int version, PtOsc.Running running, RunOutput out,
+    private void monitor(Lease lease, int version, Connection slot, PtOsc.Running running, RunOutput out,
                          AtomicReference<PtOsc.Progress> progress, BooleanSupplier leaseHeld) {
         while (!Thread.currentThread().isInterrupted()) {
             try {
                 Thread.sleep(MONITOR_MILLIS);
-            } catch (InterruptedException e) {
-                return;
-            }
-            try {
-                out.flush();
-                PtOsc.Progress p = progress.getAndSet(null);
-                if (p != null) {
-                    online.progress(lease, (double) p.percent(), p.etaSeconds());
+                // Checked first, without the catalog: these stop the copy even while the catalog is away.
+                String stop = !leaseHeld.getAsBoolean() ? "lease lost"
+                        : !slot.isValid(5) ? "the session holding the table's lock ended" : null;
+                if (stop == null) {
+                    try {
+                        out.flush();
+                        PtOsc.Progress p = progress.getAndSet(null);
+                        if (p != null) {
+                            online.progress(lease, (double) p.percent(), p.etaSeconds());
+                        }
+                        stop = online.cancelRequested(lease.shardId(), version) ? "cancelled by a DBA" : null;
+                    } catch (RuntimeException e) {
+                        // The catalog is briefly away: the copy goes on, the next round writes the output.
+                        log.warn("shard {}: writing pt-osc output: {}", lease.shardId(), e.getMessage());
+                    }
                 }
-                if (!leaseHeld.getAsBoolean() || online.cancelRequested(lease.shardId(), version)) {
-                    out.line("stopping pt-osc: " + (leaseHeld.getAsBoolean() ? "cancelled by a DBA" : "lease lost"));
+                if (stop != null) {
+                    out.line("stopping pt-osc: " + stop);
                     running.stop();
                     return;
                 }
             } catch (InterruptedException e) {
                 return;
-            } catch (RuntimeException e) {
-                // The catalog is briefly away: the copy goes on, the next round writes the output.
-                log.warn("shard {}: writing pt-osc output: {}", lease.shardId(), e.getMessage());
+            } catch (SQLException e) {
+                log.warn("shard {}: checking the table's lock: {}", lease.shardId(), e.getMessage());
             }
         }
     }

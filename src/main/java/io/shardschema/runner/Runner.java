@@ -26,7 +26,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -69,7 +68,7 @@ public final class Runner {
     private final java.util.concurrent.ConcurrentSkipListMap<Integer, Version> versionCache =
             new java.util.concurrent.ConcurrentSkipListMap<>();
     private final Map<String, Lease> inFlight = new ConcurrentHashMap<>();
-    private final Map<String, AtomicBoolean> held = new ConcurrentHashMap<>();
+    private final Map<String, LeaseWatch> held = new ConcurrentHashMap<>();
     private final Map<String, Integer> perServer = new HashMap<>();
     /** Workers post here when they finish, so the dispatcher wakes at once (no lost wake-ups). */
     private final java.util.concurrent.BlockingQueue<String> finished = new java.util.concurrent.LinkedBlockingQueue<>();
@@ -194,7 +193,7 @@ public final class Runner {
             // the shard pools would abort running statements and free the named locks that keep other runners off a
             // table while its pt-osc still copies. Heartbeats go on meanwhile, so a worker learns of a lost lease.
             pool.shutdown();
-            awaitQuietly(pool);
+            awaitWorkers(pool);
             heartbeats.shutdownNow();
             shards.close();
             pauseOnlineChanges(false);
@@ -276,7 +275,9 @@ public final class Runner {
 
     private void start(Lease lease, ExecutorService pool, TaskWorker worker) {
         inFlight.put(lease.token(), lease);
-        AtomicBoolean leaseHeld = new AtomicBoolean(true);
+        // Lost locally a heartbeat before another runner may take the task over.
+        LeaseWatch leaseHeld = new LeaseWatch(System::nanoTime,
+                TimeUnit.SECONDS.toNanos(config.stallSeconds() - config.heartbeatSeconds()));
         held.put(lease.token(), leaseHeld);
         synchronized (perServer) {
             perServer.merge(lease.serverKey(), 1, Integer::sum);
@@ -289,7 +290,7 @@ public final class Runner {
                     current = null;
                     TaskWorker.Outcome outcome = TaskWorker.Outcome.LEASE_LOST;
                     try {
-                        TaskWorker.Result result = worker.work(task, leaseHeld::get, this::continuation);
+                        TaskWorker.Result result = worker.work(task, leaseHeld::held, this::continuation);
                         outcome = result.outcome();
                         current = result.next();
                     } catch (RuntimeException e) {
@@ -367,20 +368,28 @@ public final class Runner {
     private void heartbeat() {
         announce();
         for (Lease lease : inFlight.values()) {
+            LeaseWatch watch = held.get(lease.token());
+            if (watch == null) {
+                continue;
+            }
+            long sentAt = System.nanoTime();
             try {
                 // Only a lease still in flight as it was counts: a worker that moved on to the shard's next version
                 // holds it under a new Lease. One whose worker closed the task a moment ago is flagged too, which
                 // changes nothing for that worker: it is done with it.
-                if (!catalog.heartbeat(lease) && inFlight.get(lease.token()) == lease) {
-                    AtomicBoolean h = held.get(lease.token());
-                    if (h != null && h.getAndSet(false)) {
-                        log.info("no longer holds the lease of shard {} version {} (taken over, or its task just"
-                                + " ended)", lease.shardId(), lease.targetVersion());
-                    }
+                if (catalog.heartbeat(lease)) {
+                    watch.confirmed(sentAt);
+                } else if (inFlight.get(lease.token()) == lease && watch.lose()) {
+                    log.warn("no longer holds the lease of shard {} version {}: taken over (or its task just ended)",
+                            lease.shardId(), lease.targetVersion());
                 }
             } catch (RuntimeException e) {
                 // Never let an exception escape: it would cancel the heartbeat schedule for good.
                 log.warn("heartbeat failed: {}", e.getMessage());
+                if (watch.unconfirmed()) {
+                    log.warn("the lease of shard {} version {} went unconfirmed for too long: counted as lost, its"
+                            + " work stops", lease.shardId(), lease.targetVersion());
+                }
             }
         }
     }
@@ -413,10 +422,17 @@ public final class Runner {
         return outcomes[o.ordinal()].get();
     }
 
-    private static void awaitQuietly(ExecutorService pool) {
+    /**
+     * Waits for the workers to end, still following the throttle file meanwhile: a paused copy or swap must be able
+     * to go on when the DBA resumes, also after the dispatcher stopped.
+     */
+    private void awaitWorkers(ExecutorService pool) {
         try {
-            while (!pool.awaitTermination(30, TimeUnit.SECONDS)) {
-                log.info("waiting for running tasks to finish");
+            for (int seconds = 1; !pool.awaitTermination(1, TimeUnit.SECONDS); seconds++) {
+                pauseOnlineChanges(control.state().paused());
+                if (seconds % 30 == 0) {
+                    log.info("waiting for running tasks to finish");
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -88,14 +88,7 @@ public final class ShardConnections implements AutoCloseable {
                 server -> DataSources.shardPool("shards@" + server.serverKey(), server, poolSize,
                         // A change waiting for a metadata lock blocks every query queued behind it: give up soon.
                         "SET SESSION lock_wait_timeout = " + config.lockWaitTimeoutSeconds()));
-        Connection c = pool.getConnection();
-        try {
-            c.setCatalog(dsn.database());
-            return c;
-        } catch (SQLException e) {
-            c.close();
-            throw e;
-        }
+        return DataSources.inDatabase(pool.getConnection(), dsn.database());
     }
 
     @Override

@@ -1,14 +1,10 @@
 package io.shardschema.runner;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.HexFormat;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -25,6 +21,7 @@ final class ShardFence {
     private static final int UNKNOWN_THREAD = 1094;
     private static final int NOT_OWNER = 1095;
     private static final long LOG_EVERY_NANOS = 60_000_000_000L;
+    private static final int PROCESSLIST_TEXT_MAX = 65_535;
 
     /** Thrown when the fence cannot be taken: the lease was lost meanwhile, or an earlier session cannot be ended. */
     static final class NotTaken extends Exception {
@@ -37,20 +34,6 @@ final class ShardFence {
     }
 
     /**
-     * The lock's name for a shard of a catalog: the same for every runner of the catalog, and different for every
-     * shard (at most 64 characters, as named locks allow).
-     */
-    static String name(String catalogId, long shardId) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256")
-                    .digest((catalogId + "/" + shardId).getBytes(StandardCharsets.UTF_8));
-            return "shardschema.task." + HexFormat.of().formatHex(digest, 0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /**
      * Takes the fence on {@code c}, first ending or waiting out any earlier session that holds it (see the class
      * comment); {@code statement} is the change as the earlier runs sent it. Returns this session's id on the server.
      */
@@ -60,10 +43,13 @@ final class ShardFence {
         long nextLog = since;
         try (PreparedStatement lock = c.prepareStatement("SELECT GET_LOCK(?, ?), CONNECTION_ID()");
              PreparedStatement holder = c.prepareStatement("SELECT IS_USED_LOCK(?)");
-             PreparedStatement doing = c.prepareStatement(
-                     "SELECT COMMAND, INFO FROM information_schema.PROCESSLIST WHERE ID = ?")) {
+             // Only while that session still holds the fence: a pooled session that let it go may run another
+             // shard's change by now.
+             PreparedStatement doing = c.prepareStatement("SELECT COMMAND, INFO FROM information_schema.PROCESSLIST"
+                     + " WHERE ID = ? AND IS_USED_LOCK(?) = ID")) {
             lock.setString(1, name);
             holder.setString(1, name);
+            doing.setString(2, name);
             for (int wait = 0; ; wait = 1) {
                 lock.setInt(2, wait);
                 try (ResultSet rs = lock.executeQuery()) {
@@ -86,7 +72,14 @@ final class ShardFence {
                 doing.setLong(1, session);
                 boolean executing;
                 try (ResultSet rs = doing.executeQuery()) {
-                    executing = rs.next() && "Query".equals(rs.getString(1)) && statement.equals(rs.getString(2));
+                    if (!rs.next()) {
+                        // Gone, or it let the fence go meanwhile (or another user's, invisible: see end()).
+                        if (visibleNowhere(c, session)) {
+                            end(c, session);
+                        }
+                        continue;
+                    }
+                    executing = "Query".equals(rs.getString(1)) && isThe(statement, rs.getString(2));
                 }
                 long now = System.nanoTime();
                 if (executing) {
@@ -100,6 +93,25 @@ final class ShardFence {
                 end(c, session);
             }
         }
+    }
+
+    /**
+     * Whether the processlist shows no session {@code session} at all: it is then of another user this account may
+     * not see, and {@link #end} tells whether it may be ended.
+     */
+    private static boolean visibleNowhere(Connection c, long session) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM information_schema.PROCESSLIST WHERE ID = ?")) {
+            ps.setLong(1, session);
+            try (ResultSet rs = ps.executeQuery()) {
+                return !rs.next();
+            }
+        }
+    }
+
+    /** Whether the processlist's text of a statement is {@code statement}: it shows at most 65,535 characters. */
+    private static boolean isThe(String statement, String shown) {
+        return shown != null && (shown.equals(statement)
+                || shown.length() >= PROCESSLIST_TEXT_MAX && statement.startsWith(shown));
     }
 
     /** Ends an earlier run's session that holds the fence and is not executing the change. */

@@ -169,13 +169,13 @@ final class TaskWorker {
         Stage stage = Stage.CHECKING;
         String output = null;
         try (Connection c = shards.connect(lease.shardDsn(), lease.schemaName())) {
-            String fence = ShardFence.name(catalog.id(), lease.shardId());
+            String fence = LockNames.task(catalog.id(), lease.shardId());
             long session = ShardFence.take(c, fence, statement, leaseHeld);
             try {
                 String schema = c.getCatalog();
                 // Run 1 has no earlier run whose outcome could be uncertain: no need to ask the catalog.
                 Optional<Catalog.UncertainRun> earlier = run == 1 ? Optional.empty()
-                        : timer.time(() -> catalog.uncertainRun(lease.shardId(), version.number(), lease.down(), run));
+                        : timer.time(() -> catalog.uncertainRun(lease.shardId(), version.number(), run));
                 String tableNow = TableDefinition.read(c, schema, version.tableName());
                 if (earlier.isPresent() && landed(version, tableNow, earlier.get())) {
                     // The interrupted run landed the change before its outcome was recorded: never re-apply.
@@ -206,26 +206,36 @@ final class TaskWorker {
         } catch (ShardFence.NotTaken e) {
             return new RunEnding(Run.FAILED, "failed: " + e.getMessage(), null, e.getMessage());
         } catch (SQLException e) {
-            return ended(stage, describe(e), isConnectionLoss(e), output);
+            return ended(stage, describe(e), refused(e), isConnectionLoss(e), output);
         } catch (RuntimeException e) {
             // Ours, not the shard's (a DSN that no longer parses, a catalog write that failed): once the statement
             // may have run, only the next run's check can tell whether it landed.
-            return ended(stage, e.toString(), true, output);
+            return ended(stage, e.toString(), false, false, output);
         }
     }
 
     /**
-     * The ending of a sql run that broke off with {@code err}. A run counts as failed, changing nothing, only when
-     * the server refused the statement itself (or it never ran); every other break after the statement was sent
-     * leaves the next run to check whether it landed.
+     * Whether the server refused the statement itself, so that it changed nothing: an error of the server's, but
+     * not a lost connection, and not a killed or interrupted statement (SQLSTATE 70100), which may have committed
+     * as the kill came, or (a DROP of several tables) done part of its work.
      */
-    private static RunEnding ended(Stage stage, String err, boolean connectionLost, String output) {
+    static boolean refused(SQLException e) {
+        return e.getErrorCode() > 0 && !isConnectionLoss(e) && !"70100".equals(e.getSQLState());
+    }
+
+    /**
+     * The ending of a sql run that broke off with {@code err}. A run counts as failed, changing nothing, only when
+     * it never sent its statement or the server refused it; every other break after the statement was sent leaves
+     * the next run to check whether it landed.
+     */
+    private static RunEnding ended(Stage stage, String err, boolean refused, boolean connectionLost, String output) {
         return switch (stage) {
             case CHECKING -> new RunEnding(Run.FAILED, "failed: " + firstLine(err), output, err);
-            case EXECUTING -> connectionLost
-                    ? new RunEnding(Run.UNKNOWN, "connection lost while executing; the next run checks whether it"
-                    + " landed: " + firstLine(err), output, err)
-                    : new RunEnding(Run.FAILED, "failed: " + firstLine(err), output, err);
+            case EXECUTING -> refused
+                    ? new RunEnding(Run.FAILED, "failed: " + firstLine(err), output, err)
+                    : new RunEnding(Run.UNKNOWN, (connectionLost ? "connection lost while executing"
+                    : "the statement broke off without an answer") + "; the next run checks whether it landed: "
+                    + firstLine(err), output, err);
             // The change ran; only its validation could not: the next run must check, not re-apply.
             case EXECUTED -> new RunEnding(Run.INVALID, "the change ran but validating it failed: " + firstLine(err),
                     output, err);

@@ -63,4 +63,45 @@ class CatalogRacesTest {
         }
         assertThat(fleet.count("SELECT COUNT(*) FROM " + cat + ".log WHERE state = 'baselined'")).isZero();
     }
+
+    @Test
+    void anInterruptedRunOfAnEarlierTaskOfTheVersionIsNotTakenForThisTasks() {
+        TestFleet fleet = TestFleet.create(TestServers.shared(), "urace", 1);
+        fleet.registerAll();
+        fleet.addVersion("t", "ADD COLUMN a INT");
+        String cat = "`" + fleet.prefix + "_catalog`";
+        try (Catalog catalog = fleet.openCatalog()) {
+            long shard = catalog.shards().get(0).id();
+            // Up: run 1 stalled after recording, run 2 found the change in place; then down applied; now up again.
+            fleet.execute("INSERT INTO " + cat + ".log (shardId, version, run, state, tableBefore, down) VALUES"
+                    + " (" + shard + ", 1, 1, 'stalled', 'CREATE TABLE t0', 0),"
+                    + " (" + shard + ", 1, 2, 'already-applied', NULL, 0),"
+                    + " (" + shard + ", 1, 3, 'applied', 'CREATE TABLE t1', 1)");
+
+            assertThat(catalog.uncertainRun(shard, 1, 4)).as("run 1 belongs to a task that ended").isEmpty();
+
+            fleet.execute("INSERT INTO " + cat + ".log (shardId, version, run, state, tableBefore, down) VALUES"
+                    + " (" + shard + ", 1, 4, 'unknown', 'CREATE TABLE t2', 0)");
+            assertThat(catalog.uncertainRun(shard, 1, 5)).hasValueSatisfying(r -> assertThat(r.run()).isEqualTo(4));
+        }
+    }
+
+    @Test
+    void aHeartbeatOfATaskThatEndedOrMovedIsNotAHeldLease() {
+        TestFleet fleet = TestFleet.create(TestServers.shared(), "hrace", 1);
+        fleet.registerAll();
+        String cat = "`" + fleet.prefix + "_catalog`";
+        try (Catalog catalog = fleet.openCatalog()) {
+            long shard = catalog.shards().get(0).id();
+            Lease mine = new Lease("mine#1", shard, fleet.schemas.get(0), "", "", 0, 1, 0, false, 1, null, 0);
+            fleet.execute("UPDATE " + cat + ".shards SET state = 'running', task = 'mine#1'");
+            assertThat(catalog.heartbeat(mine)).isTrue();
+
+            // Another runner took it over, finished it and let it go: task is NULL, and the lease is not ours.
+            fleet.execute("UPDATE " + cat + ".shards SET state = 'ready', task = NULL");
+            assertThat(catalog.heartbeat(mine)).isFalse();
+            fleet.execute("UPDATE " + cat + ".shards SET state = 'running', task = 'other#7'");
+            assertThat(catalog.heartbeat(mine)).isFalse();
+        }
+    }
 }

@@ -73,4 +73,25 @@ class LegacyUpgradeTest {
         assertThat(fleet.count("SELECT COUNT(DISTINCT TABLE_SCHEMA) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA LIKE '"
                 + fleet.prefix + "\\_s%' AND INDEX_NAME = 'i_c1'")).isEqualTo(6);
     }
+
+    @Test
+    void initRefusesToUpgradeWhileRunnersOfTheOlderBuildRun() {
+        TestFleet fleet = TestFleet.create(TestServers.shared(), "liveup", 1);
+        String cat = "`" + fleet.prefix + "_catalog`";
+        // A catalog at layout 7 with a runner of that build alive: it would take no shard-side fence.
+        fleet.execute("UPDATE " + cat + ".shardschema_layout SET layout = 7");
+        fleet.execute("INSERT INTO " + cat + ".runners (name, workers) VALUES ('old-build:42:x', 8)");
+
+        Cli.Result refused = Cli.run(fleet.configFile, "init");
+
+        assertThat(refused.exit()).as(refused.all()).isEqualTo(4);
+        assertThat(refused.err()).contains("old-build:42:x").contains("nothing was changed");
+        assertThat(fleet.column("SELECT layout FROM " + cat + ".shardschema_layout")).containsExactly("7");
+
+        fleet.execute("DELETE FROM " + cat + ".runners");
+        Cli.Result upgraded = Cli.run(fleet.configFile, "init");
+        assertThat(upgraded.exit()).as(upgraded.all()).isZero();
+        assertThat(fleet.column("SELECT layout FROM " + cat + ".shardschema_layout"))
+                .containsExactly(String.valueOf(CatalogLayout.CURRENT));
+    }
 }

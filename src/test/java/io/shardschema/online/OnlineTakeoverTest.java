@@ -49,6 +49,28 @@ class OnlineTakeoverTest {
         return fleet;
     }
 
+    /**
+     * Adds the online version `big` ADD COLUMN z, auto-approved and cut over, copied in chunks of 500 rows with
+     * {@code sleep} seconds between them.
+     */
+    static void addSlowCopy(TestFleet fleet, String sleep) {
+        assertThat(cli(fleet, "version", "add", "--type", "pt-osc", "--auto-approve", "--auto-cutover", "--table",
+                "big", "--command", "ADD COLUMN z INT", "--option", "chunk-size=500", "--option", "chunk-time=0",
+                "--option", "sleep=" + sleep).exit()).isZero();
+    }
+
+    /** Starts a runner and SIGKILLs it once its copy has put more than 2,000 rows in the shadow table. */
+    static void killMidCopy(TestFleet fleet) {
+        String schema = fleet.schemas.get(0);
+        RunnerProcess first = RunnerProcess.start(fleet, "first");
+        await().atMost(Duration.ofSeconds(90)).ignoreExceptionsInstanceOf(IllegalStateException.class).until(() -> {
+            assertThat(first.alive()).as(first.output()).isTrue();
+            return tables(fleet, schema).contains("_big_new")
+                    && fleet.shardCount("SELECT COUNT(*) FROM `" + schema + "`._big_new") > 2000;
+        });
+        first.kill();
+    }
+
     static void assertAltered(TestFleet fleet) {
         String schema = fleet.schemas.get(0);
         assertThat(phase(fleet)).isEqualTo("completed");
@@ -65,17 +87,8 @@ class OnlineTakeoverTest {
     void aCopyInterruptedByAKilledRunnerStartsAgainCleanly() throws Exception {
         TestFleet fleet = fleetWithBigTable("okillcp");
         String schema = fleet.schemas.get(0);
-        assertThat(cli(fleet, "version", "add", "--type", "pt-osc", "--auto-approve", "--auto-cutover", "--table",
-                "big", "--command", "ADD COLUMN z INT", "--option", "chunk-size=500", "--option", "chunk-time=0", "--option", "sleep=0.05")
-                .exit()).isZero();
-
-        RunnerProcess first = RunnerProcess.start(fleet, "first");
-        await().atMost(Duration.ofSeconds(90)).ignoreExceptionsInstanceOf(IllegalStateException.class).until(() -> {
-            assertThat(first.alive()).as(first.output()).isTrue();
-            return tables(fleet, schema).contains("_big_new")
-                    && fleet.shardCount("SELECT COUNT(*) FROM `" + schema + "`._big_new") > 2000;
-        });
-        first.kill();
+        addSlowCopy(fleet, "0.05");
+        killMidCopy(fleet);
         // pt-osc dies with its runner: the copy stops.
         await().atMost(Duration.ofSeconds(10)).until(() -> fleet.shardCount("SELECT COUNT(*) FROM"
                 + " information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID()"

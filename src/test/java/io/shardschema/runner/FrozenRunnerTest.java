@@ -71,8 +71,12 @@ class FrozenRunnerTest {
                 String cat = "`" + fleet.prefix + "_catalog`";
                 await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() ->
                         fleet.count("SELECT COUNT(*) FROM " + cat + ".log WHERE run = 2") == 1);
-                // The takeover's run has begun and meets the frozen runner's statement still executing.
-                Thread.sleep(1500);
+                // The takeover's run waits at the fence while the frozen runner's statement still executes.
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> fleet.shardCount(
+                        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT GET_LOCK(%'"
+                                + " AND STATE = 'User lock'") >= 1);
+                assertThat(fleet.shardCount("SELECT COUNT(*) FROM information_schema.PROCESSLIST"
+                        + " WHERE INFO = 'ALTER TABLE `t` ADD COLUMN x INT'")).isEqualTo(1);
                 assertThat(second).isNotDone();
             } catch (Throwable e) {
                 release(frozen);

@@ -10,17 +10,19 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /** The shard-side fence against sessions that hold it, on a real server: end the idle, wait for the executing. */
 class ShardFenceTest {
     private final MariaDbServer server = TestServers.shared();
-    private final String fence = ShardFence.name(UUID.randomUUID().toString(), 1);
+    private final String fence = LockNames.task(UUID.randomUUID().toString(), 1);
 
     @Test
     void anIdleSessionHoldingTheFenceIsEndedSoItCanSendNothingMore() throws Exception {
@@ -49,7 +51,7 @@ class ShardFenceTest {
                     throw new IllegalStateException(e);
                 }
             });
-            Thread.sleep(300);
+            awaitExecuting(statement);
 
             ShardFence.take(next, fence, statement, () -> true);
 
@@ -77,6 +79,12 @@ class ShardFenceTest {
                     .hasMessageContaining("belongs to another user")
                     .hasMessageContaining("KILL " + id(earlier));
             assertThat(earlier.isValid(2)).isTrue();
+        } finally {
+            try (Connection admin = DataSources.connect(server.rootDsn(null)); Statement s = admin.createStatement()) {
+                for (String user : new String[]{other, runner}) {
+                    s.execute("DROP USER IF EXISTS '" + user + "'@'127.0.0.1'");
+                }
+            }
         }
     }
 
@@ -93,11 +101,23 @@ class ShardFenceTest {
                     // ended with the test
                 }
             });
-            Thread.sleep(300);
+            awaitExecuting(statement);
 
             assertThatThrownBy(() -> ShardFence.take(next, fence, statement, () -> false))
                     .isInstanceOf(ShardFence.NotTaken.class).hasMessageContaining("lease was lost");
         }
+    }
+
+    /** Waits until a session executes {@code statement}. */
+    private void awaitExecuting(String statement) {
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> {
+            try (Connection c = DataSources.connect(server.rootDsn(null)); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = '"
+                         + statement + "'")) {
+                rs.next();
+                return rs.getInt(1) == 1;
+            }
+        });
     }
 
     private void lock(Connection c) throws SQLException {

@@ -73,7 +73,7 @@ public final class TestFleet {
             TestFleet fleet = new TestFleet(catalogServer, shardServer, prefix, dir);
             fleet.createSchemas(shards);
             fleet.writeConfig();
-            CatalogLayout.initialize(fleet.catalogDsn);
+            CatalogLayout.initialize(fleet.catalogDsn, 60);
             return fleet;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
