@@ -163,6 +163,11 @@ public final class Catalog implements AutoCloseable {
         ps.setString(4, serverIdentity);
     }
 
+    /** The identity (as {@link #identify} tells it) of the catalog's own server. */
+    public String serverIdentity() {
+        return sql(Catalog::identify);
+    }
+
     /**
      * A server's identity, as it reports it, for the unique key on (identity, schema): the server's own
      * {@code server_uuid} where it has one (MySQL), else its host name, port and socket (MariaDB has no uuid).

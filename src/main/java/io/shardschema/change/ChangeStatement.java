@@ -27,6 +27,13 @@ public final class ChangeStatement {
     /** Storage engines whose tables reach other tables, schemas or servers named in their options or comment. */
     private static final Set<String> REACHING_ENGINES = Set.of("CONNECT", "FEDERATED", "FEDERATEDX", "OQGRAPH",
             "SPHINX", "SPIDER");
+    /**
+     * Words (unquoted) that reach past the schema another way: files where the server writes or reads them
+     * (DATA/INDEX DIRECTORY, no FILE privilege needed; INTO OUTFILE, LOAD_FILE), and the named locks that fence a
+     * run on its own session (a CREATE ... SELECT RELEASE_ALL_LOCKS() would let the fence go mid-run).
+     */
+    private static final Set<String> REACHING_WORDS = Set.of("DIRECTORY", "OUTFILE", "DUMPFILE", "LOAD_FILE",
+            "GET_LOCK", "RELEASE_LOCK", "RELEASE_ALL_LOCKS");
 
     private ChangeStatement() {
     }
@@ -90,6 +97,9 @@ public final class ChangeStatement {
                             + " outside strings, names and comments" + (symbol.equals("\\")
                             ? " (in a string, write a quote as two quotes, not as \\', which some sql_modes read"
                             + " as the string's end)" : ""), dialect);
+                } else if (t.kind() == StatementLexer.Kind.WORD && REACHING_WORDS.contains(name)) {
+                    throw outsideSchema(statement, t.offset(), "has " + name + ", which reaches files on the server"
+                            + " or the locks that fence a run: a change may not use it", dialect);
                 } else if (t.kind() != StatementLexer.Kind.NUMBER && REACHING_ENGINES.contains(name)) {
                     // Wherever it stands, not only after ENGINE: that option has many spellings (ENGINE=X, ENGINE X,
                     // 'X', `X`, in a partition), and none of these names is a keyword or a type.

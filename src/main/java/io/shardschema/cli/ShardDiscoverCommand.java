@@ -5,6 +5,7 @@ import io.shardschema.ShardSchemaException;
 import io.shardschema.catalog.Catalog;
 import io.shardschema.catalog.SchemaNames;
 import io.shardschema.config.Dsn;
+import io.shardschema.schema.Preflight;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -51,6 +52,16 @@ final class ShardDiscoverCommand implements Callable<Integer> {
         }
     }
 
+    private String catalogIdentity;
+
+    /** The catalog server's identity, asked once and only when a schema of the catalog's name matches. */
+    private String catalogIdentity() {
+        if (catalogIdentity == null) {
+            catalogIdentity = context.catalog().serverIdentity();
+        }
+        return catalogIdentity;
+    }
+
     @Override
     public Integer call() throws SQLException {
         Dsn dsn = ShardTarget.parse(context, dsnText);
@@ -66,8 +77,13 @@ final class ShardDiscoverCommand implements Callable<Integer> {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     String name = rs.getString(1);
-                    boolean isCatalog = name.equals(catalog.database()) && dsn.serverKey().equals(catalog.serverKey());
-                    if (SYSTEM.contains(name.toLowerCase()) || isCatalog) {
+                    // ShardSchema's own schemas are never shards: the catalog (on this server however it is
+                    // spelled), the pending-drops database, and live preflights' scratch schemas.
+                    boolean isCatalog = name.equals(catalog.database()) && (dsn.serverKey().equals(catalog.serverKey())
+                            || identity.equals(catalogIdentity()));
+                    if (SYSTEM.contains(name.toLowerCase()) || isCatalog
+                            || name.equals(context.config().pendingDropsDb())
+                            || name.startsWith(Preflight.SCRATCH_PREFIX)) {
                         continue;
                     }
                     Optional<String> problem = SchemaNames.problem(name);

@@ -9,6 +9,7 @@ import java.net.URLDecoder;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -45,8 +46,16 @@ public final class Dsn {
     private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m)?");
     private static final long MAX_TIMEOUT_MILLIS = 86_400_000L;
     private static final Pattern SECRET_OPTION = Pattern.compile("[?&][A-Za-z0-9_.-]*password=", Pattern.CASE_INSENSITIVE);
+    private static final Pattern OPTION_NAME = Pattern.compile("[?&]([^=&]*)=");
+    private static final Pattern JDBC_SCHEME = Pattern.compile("jdbc:[A-Za-z]*:/*", Pattern.CASE_INSENSITIVE);
     /** Driver options that would choose the server by other means than the DSN's address. */
     private static final java.util.Set<String> ADDRESS_OPTIONS = java.util.Set.of("pipe", "socketFactory");
+    /**
+     * Option names the driver or this class treat specially, in their spelling here: the driver reads option names
+     * ignoring case, so a name is brought to this spelling before any check looks at it.
+     */
+    private static final List<String> SPECIAL_OPTIONS = List.of("user", "password", "localSocket", "pipe",
+            "socketFactory", "restrictedAuth", "sslMode");
     private static final Pattern JDBC = Pattern.compile("jdbc:(mariadb|mysql)://([^/?]*)(?:/([^?]*))?(?:\\?(.*))?",
             Pattern.CASE_INSENSITIVE);
     private static final String FORMS = "expected user:password@tcp(host:port)/database, user@unix(/path/to.sock)/database"
@@ -153,8 +162,19 @@ public final class Dsn {
         if (m.group(2).contains("@")) {
             throw malformed(dsn, "put user and password in ?user=...&password=..., not before the host");
         }
-        String[] hostPort = splitHostPort(dsn, m.group(2));
-        int port = hostPort[1] == null ? DEFAULT_PORT : parsePort(dsn, hostPort[1]);
+        String[] hostPort;
+        int port;
+        try {
+            hostPort = splitHostPort(dsn, m.group(2));
+            port = hostPort[1] == null ? DEFAULT_PORT : parsePort(dsn, hostPort[1]);
+        } catch (ShardSchemaException e) {
+            if (!dsn.contains("@")) {
+                throw e;
+            }
+            // A password before the host that holds '/' or '?' ends the address early: its text must not show.
+            throw malformed(dsn, "the address is not host[:port] (not shown: the DSN holds an '@', perhaps after a"
+                    + " password); put user and password in ?user=...&password=...");
+        }
         Map<String, String> params = parseQuery(dsn, m.group(4));
         String user = params.remove("user");
         String password = params.remove("password");
@@ -164,6 +184,10 @@ public final class Dsn {
     /** The DSN from its parsed parts: a socket given as the driver's option counts as the address, and is checked. */
     private static Dsn build(String dsn, String user, String password, String host, int port, String socket,
                              String database, Map<String, String> params) {
+        if (user != null && user.contains(":")) {
+            // Stored as user@..., a ':' would read back as the start of a password.
+            throw malformed(dsn, "a user name with ':' cannot be stored");
+        }
         for (String option : ADDRESS_OPTIONS) {
             if (params.containsKey(option)) {
                 throw malformed(dsn, "option " + option + " would choose the server by other means than the address;"
@@ -278,7 +302,7 @@ public final class Dsn {
             return params;
         }
         // With a secret among the options, no option is echoed: a password holding '&' splits into several.
-        boolean secret = SECRET_OPTION.matcher("?" + query).find();
+        boolean secret = SECRET_OPTION.matcher("?" + query).find() || query.contains("%");
         for (String pair : query.split("&")) {
             if (pair.isEmpty()) {
                 continue;
@@ -288,13 +312,26 @@ public final class Dsn {
             if (eq <= 0) {
                 throw malformed(dsn, which + " is not key=value (in a value, write '&' as %26 and '%' as %25)");
             }
+            String key;
+            String value;
             try {
-                params.put(decode(pair.substring(0, eq)), decode(pair.substring(eq + 1)));
+                key = canonical(decode(pair.substring(0, eq)));
+                value = decode(pair.substring(eq + 1));
             } catch (IllegalArgumentException e) {
                 throw malformed(dsn, which + " has a bad %-escape (write '%' as %25)");
             }
+            if (params.keySet().stream().anyMatch(k -> k.equalsIgnoreCase(key))) {
+                // The driver would take one of the two, as it reads names ignoring case: which is not ours to guess.
+                throw malformed(dsn, (secret ? "an option" : "option " + Printable.escape(key)) + " is given twice");
+            }
+            params.put(key, value);
         }
         return params;
+    }
+
+    /** {@code name} in the spelling of {@link #SPECIAL_OPTIONS} when it is one of them, whatever its case. */
+    private static String canonical(String name) {
+        return SPECIAL_OPTIONS.stream().filter(name::equalsIgnoreCase).findFirst().orElse(name);
     }
 
     /** Percent-decoding only: a '+' stays a '+' (it is common in passwords and paths). */
@@ -333,11 +370,12 @@ public final class Dsn {
     }
 
     private static String maskJdbc(String dsn) {
-        String masked = maskSecretOptions(dsn);
-        int slashes = masked.indexOf("//");
-        int at = masked.lastIndexOf('@');
-        // user:password@ before the host is refused by parse, but must not show in its message either.
-        return slashes >= 0 && at > slashes ? masked.substring(0, slashes + 2) + "***" + masked.substring(at) : masked;
+        // user:password@ before the host is refused by parse, but must not show in its message either; where the
+        // password ends cannot be told (it may hold '/', '?' or '@'), so all up to the last '@' is hidden.
+        int at = dsn.lastIndexOf('@');
+        Matcher scheme = JDBC_SCHEME.matcher(dsn);
+        int from = scheme.lookingAt() ? scheme.end() : "jdbc:".length();
+        return maskSecretOptions(at < from ? dsn : dsn.substring(0, from) + "***" + dsn.substring(at));
     }
 
     private static String maskGo(String dsn) {
@@ -356,10 +394,19 @@ public final class Dsn {
         return user + "@" + (startsWithAddress(address) ? maskSecretOptions(address) : "***");
     }
 
-    /** The text up to its first option whose name holds "password", whose value and all after it become ***. */
+    /**
+     * The text up to its first option whose name holds "password" (or a %-escape, which may spell it), whose value
+     * and all after it become ***.
+     */
     private static String maskSecretOptions(String text) {
-        Matcher m = SECRET_OPTION.matcher(text);
-        return m.find() ? text.substring(0, m.end()) + "***" : text;
+        Matcher m = OPTION_NAME.matcher(text);
+        while (m.find()) {
+            String name = m.group(1);
+            if (name.contains("%") || name.toLowerCase(Locale.ROOT).contains("password")) {
+                return text.substring(0, m.end()) + "***";
+            }
+        }
+        return text;
     }
 
     public String user() {
@@ -416,7 +463,7 @@ public final class Dsn {
 
     public Dsn withServer(String newHost, Integer newPort) {
         return new Dsn(user, password, newHost == null ? host : newHost, newPort == null ? port : newPort,
-                newHost == null ? socket : null, database, params);
+                newHost == null && newPort == null ? socket : null, database, params);
     }
 
     /**

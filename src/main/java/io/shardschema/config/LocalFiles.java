@@ -85,6 +85,21 @@ public final class LocalFiles {
         return untrustedDirectory(file.toAbsolutePath().getParent());
     }
 
+    /**
+     * Whether {@code file} is another user's (not this one's, not root's) in a sticky directory others may write,
+     * as /tmp: there anyone may add a file under any free name, so such a file says nothing of the DBA's wishes (and
+     * obeying it would let any local user pause or stop the runners for good), while files of this user there
+     * cannot be replaced by others.
+     */
+    public static boolean plantedInSharedDirectory(Path file) throws IOException {
+        if (!Files.exists(file, NO_FOLLOW) || trustedOwner(file)) {
+            return false;
+        }
+        Path dir = file.toAbsolutePath().getParent();
+        PosixFileAttributes a = attributes(dir);
+        return writableByOthers(a) && ((int) Files.getAttribute(dir, "unix:mode", NO_FOLLOW) & STICKY) != 0;
+    }
+
     /** Creates {@code file} with {@code text} in a private directory; fails if anything (a link too) is there. */
     public static void createNew(Path file, String text) throws IOException {
         privateDirectory(file.toAbsolutePath().getParent());

@@ -79,15 +79,27 @@ public final class ThrottleControl {
         stop = stopFile != null && stopFilePresent(stopFile);
     }
 
-    /** Whether the stop file is there: anything at its path, a link too (not followed), stops the runners. */
+    /**
+     * Whether the stop file is there: anything at its path, a link too (not followed), stops the runners, except
+     * another user's file in a shared sticky directory such as /tmp (see {@link LocalFiles#plantedInSharedDirectory}).
+     */
     public static boolean stopFilePresent(Path stopFile) {
-        return Files.exists(stopFile, LinkOption.NOFOLLOW_LINKS);
+        try {
+            return Files.exists(stopFile, LinkOption.NOFOLLOW_LINKS) && !LocalFiles.plantedInSharedDirectory(stopFile);
+        } catch (IOException e) {
+            // Cannot tell whose it is: it is there, so it stops (fail closed).
+            return true;
+        }
     }
 
     /** Parses a throttling file; absent means full speed. */
     public static State read(Path file) {
         String text;
         try {
+            if (LocalFiles.plantedInSharedDirectory(file)) {
+                return new State(false, null, "full speed; ignoring " + file + ": another user's file in a directory"
+                        + " anyone may write");
+            }
             Optional<String> untrusted = LocalFiles.untrusted(file);
             if (untrusted.isPresent()) {
                 return new State(true, null, "paused: throttling file not trusted: " + untrusted.get()

@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
  * caller runs first) missed a way out, the server refuses to touch any other schema.
  */
 public final class Preflight {
-    static final String SCRATCH_PREFIX = "_ss_scratch_";
+    public static final String SCRATCH_PREFIX = "_ss_scratch_";
     private static final Pattern SCRATCH = Pattern.compile(Pattern.quote(SCRATCH_PREFIX) + "(\\d+)_(\\d+)");
     private static final int ALGORITHM_NOT_SUPPORTED = 1845;
     private static final int LOCK_NOT_SUPPORTED = 1846;

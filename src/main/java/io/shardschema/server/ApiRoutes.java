@@ -65,9 +65,11 @@ final class ApiRoutes {
             read("/shards/{id}/runs", "a shard's runs and online tasks: ?version=V&limit=N",
                     r -> Args.of("log").option("shard", r.id(0)).option("version", r.query().number("version"))
                             .option("limit", r.query().number("limit"))),
-            read("/shards/{id}/schema", "a shard's normalised schema and fingerprint: ?table=T",
+            // Reads that reach a shard's server are heavy: an anonymous client must not hold the permits /metrics
+            // and status need while it waits on a slow or unreachable server.
+            heavyRead("/shards/{id}/schema", "a shard's normalised schema and fingerprint: ?table=T",
                     r -> Args.of("schema", "get").option("shard", r.id(0)).option("table", r.query().text("table"))),
-            read("/shards/{id}/diff", "unified diff to another shard (?with=ID) or to the expected schema (?version=V)",
+            heavyRead("/shards/{id}/diff", "unified diff to another shard (?with=ID) or to the expected schema (?version=V)",
                     r -> Args.of("diff").option("shard", r.id(0)).option("shard", r.query().number("with"))
                             .option("version", r.query().number("version"))),
             heavyRead("/shards/{id}/checksum", "schema fingerprint and CHECKSUM TABLE of each table (reads every row): ?table=T",

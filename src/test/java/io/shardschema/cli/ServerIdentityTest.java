@@ -43,4 +43,26 @@ class ServerIdentityTest {
         assertThat(run.exit()).as(run.all()).isZero();
         assertThat(fleet.count("SELECT COUNT(*) FROM " + cat + ".log WHERE state = 'applied'")).isEqualTo(3);
     }
+
+    @Test
+    void discoverNeverRegistersShardSchemasOwnSchemas() {
+        TestFleet fleet = TestFleet.create(TestServers.shared(), "own", 1);
+        String scratch = "_ss_scratch_1_" + fleet.prefix;
+        fleet.execute("CREATE DATABASE `" + fleet.prefix + "_pending`");
+        fleet.execute("CREATE DATABASE `" + scratch + "`");
+        try {
+            // The catalog's server spelled another way than the catalog's DSN spells it.
+            Cli.Result discover = Cli.run(fleet.configFile, "shard", "discover", "--dsn",
+                    "root@tcp(localhost:" + fleet.server.port() + ")/", "--like", fleet.prefix + "%", "--json");
+            Cli.Result scratches = Cli.run(fleet.configFile, "shard", "discover", "--dsn",
+                    "root@tcp(localhost:" + fleet.server.port() + ")/", "--like", scratch, "--json");
+
+            assertThat(discover.exit()).as(discover.all()).isZero();
+            assertThat(scratches.exit()).as(scratches.all()).isZero();
+            assertThat(fleet.column("SELECT schemaName FROM `" + fleet.prefix + "_catalog`.shards"))
+                    .containsExactly(fleet.schemas.get(0));
+        } finally {
+            fleet.execute("DROP DATABASE `" + scratch + "`");
+        }
+    }
 }

@@ -155,13 +155,41 @@ class DsnTest {
         for (String bad : new String[]{"admin:hunter2/shardschema", "admin:hunter2(10.0.0.1:3306)/shardschema",
                 "jdbc:mariadb://db1/cat?user=u&password=hun&ter2", "jdbc:mariadb://db1/cat?password=hun&ter2&x=1",
                 "admin:hun@ter2/db", "admin:hun@ter2(10.0.0.1)/db", "u@tcp(h)/d?password=hun&ter2",
-                "jdbc:mariadb://admin:hun/ter2@db1/cat"}) {
+                "jdbc:mariadb://admin:hun/ter2@db1/cat", "jdbc:mariadb://admin:hunter2?x@db1/db",
+                "jdbc:mariadb://db1/db?user=u&pass%77ord=hunter2&bad", "jdbc:mariadb:/admin:hunter2@db1/db"}) {
             assertThatThrownBy(() -> Dsn.parse(bad)).as(bad).isInstanceOfSatisfying(ShardSchemaException.class, e -> {
                 assertThat(e.exitCode()).isEqualTo(ShardSchemaException.USAGE);
                 assertThat(e.getMessage()).contains("malformed DSN").doesNotContain("hunter2").doesNotContain("ter2");
             });
             assertThat(Dsn.mask(bad)).as(bad).doesNotContain("ter2");
         }
+    }
+
+    @Test
+    void optionNamesAreReadIgnoringCaseAsTheDriverReadsThem() {
+        // The driver would connect to the socket named in any spelling of localSocket: it is the address here too.
+        Dsn socket = Dsn.parse("u@tcp(db1.example.com:3306)/?LocalSocket=/tmp/evil.sock");
+        assertThat(socket.socket()).isEqualTo("/tmp/evil.sock");
+        assertThat(socket.serverKey()).isEqualTo("unix:/tmp/evil.sock");
+        for (String bad : new String[]{"u@tcp(h)/?PIPE=x", "u@tcp(h)/?SocketFactory=x",
+                "u@tcp(h)/?localSocket=/a.sock&LOCALSOCKET=/b.sock", "jdbc:mariadb://h/d?user=a&USER=b"}) {
+            assertThatThrownBy(() -> Dsn.parse(bad)).as(bad).isInstanceOf(ShardSchemaException.class);
+        }
+        assertThat(Dsn.parse("jdbc:mariadb://h/d?USER=a&Password=p").user()).isEqualTo("a");
+        assertThat(Dsn.parse("jdbc:mariadb://h/d?USER=a&Password=p").password()).isEqualTo("p");
+    }
+
+    @Test
+    void aUserNameThatWouldReadBackAsAPasswordIsRefused() {
+        assertThatThrownBy(() -> Dsn.parse("jdbc:mariadb://h/d?user=a:b")).isInstanceOf(ShardSchemaException.class)
+                .hasMessageContaining("user name with ':'");
+    }
+
+    @Test
+    void aPortOverrideAlsoOverridesASocket() {
+        Dsn moved = Dsn.parse("u@unix(/run/mysqld/mysqld.sock)/").withServer(null, 3307);
+        assertThat(moved.socket()).isNull();
+        assertThat(moved.port()).isEqualTo(3307);
     }
 
     @Test

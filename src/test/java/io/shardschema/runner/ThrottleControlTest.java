@@ -95,6 +95,22 @@ class ThrottleControlTest {
     }
 
     @Test
+    void anotherUsersThrottleOrStopFileInASharedStickyDirectoryIsIgnored() throws IOException {
+        Path shared = Files.createDirectory(dir.resolve("tmp-like"));
+        Files.setAttribute(shared, "unix:mode", 01777);
+        // Anyone may create files under free names there, as in /tmp: such a file is not the DBA's wish.
+        Path throttle = OtherUser.give(Files.writeString(shared.resolve("throttle"), "pause"));
+        Path stop = OtherUser.give(Files.writeString(shared.resolve("stop"), ""));
+        assertThat(ThrottleControl.read(throttle).paused()).isFalse();
+        assertThat(ThrottleControl.read(throttle).description()).contains("another user's file");
+        assertThat(ThrottleControl.stopFilePresent(stop)).isFalse();
+        // The same files of this user count.
+        Path mine = Files.writeString(shared.resolve("mine"), "pause");
+        assertThat(ThrottleControl.read(mine).paused()).isTrue();
+        assertThat(ThrottleControl.stopFilePresent(mine)).isTrue();
+    }
+
+    @Test
     void aThrottlingFileOfAnotherUserPauses() throws IOException {
         Path file = OtherUser.give(Files.writeString(dir.resolve("throttle"), "resume"));
         assertThat(ThrottleControl.read(file).paused()).isTrue();

@@ -66,6 +66,10 @@ class PreflightConfinementTest {
                         "SPIDER"),
                 Arguments.of("CREATE TABLE spy ENGINE 'connect' TABLE_TYPE=MYSQL DBNAME='{V}' TABNAME='users'",
                         "CONNECT"),
+                // Files where the server writes them, and the run's own fence.
+                Arguments.of("CREATE TABLE d (id INT) ENGINE=MyISAM DATA DIRECTORY='/tmp' INDEX DIRECTORY='/tmp'",
+                        "DIRECTORY"),
+                Arguments.of("CREATE TABLE f AS SELECT RELEASE_ALL_LOCKS() AS r", "RELEASE_ALL_LOCKS"),
                 // ALTER bodies.
                 Arguments.of("RENAME TO {V}.t", "names a schema"),
                 Arguments.of("RENAME {V}.t", "names a schema"),

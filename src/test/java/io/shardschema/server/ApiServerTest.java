@@ -103,7 +103,8 @@ class ApiServerTest {
                 heavy.add(e.path("method").asText() + " " + e.path("path").asText());
             }
         }
-        assertThat(heavy).containsExactlyInAnyOrder("GET /api/v1/shards/{id}/checksum", "GET /api/v1/shards/{id}/replicas",
+        assertThat(heavy).containsExactlyInAnyOrder("GET /api/v1/shards/{id}/schema", "GET /api/v1/shards/{id}/diff",
+                "GET /api/v1/shards/{id}/checksum", "GET /api/v1/shards/{id}/replicas",
                 "GET /api/v1/drift", "GET /api/v1/trash", "POST /api/v1/versions", "POST /api/v1/preflight",
                 "POST /api/v1/trash/purge");
         assertThat(get(base, "/api/v1", null).json()).isEqualTo(index.json());
@@ -207,7 +208,8 @@ class ApiServerTest {
         assertError(post(base, "/api/v1/throttle", body, TOKEN.substring(0, TOKEN.length() - 1)), 401, "wrong token");
         assertError(post(base, "/api/v1/throttle", body, ""), 401, "");
         assertError(send(base, "DELETE", "/api/v1/shards/1", null, null), 401, "missing token");
-        for (String heavyRead : List.of("/api/v1/drift", "/api/v1/shards/1/checksum", "/api/v1/shards/1/replicas", "/api/v1/trash")) {
+        for (String heavyRead : List.of("/api/v1/drift", "/api/v1/shards/1/checksum", "/api/v1/shards/1/replicas",
+                "/api/v1/trash", "/api/v1/shards/1/schema", "/api/v1/shards/1/diff?with=2")) {
             assertError(get(base, heavyRead, null), 401, "missing token");
             assertError(get(base, heavyRead, "not-the-token"), 401, "wrong token");
         }
