@@ -787,7 +787,7 @@ public final class Catalog implements AutoCloseable {
     }
 
     /** The fence of a run's writes: rows of {@code shards s} that say the lease is still ours. */
-    private static final String LEASE_HELD = "s.shardId = ? AND s.task = ? AND s.state = 'running'";
+    static final String LEASE_HELD = "s.shardId = ? AND s.task = ? AND s.state = 'running'";
 
     /** Thrown when a write finds that the task's lease now belongs to another runner. */
     public static final class LeaseLost extends RuntimeException {

@@ -163,8 +163,8 @@ public final class OnlineCatalog {
                 java.util.Arrays.asList(to, to, copiedRun), " AND o.phase = ? AND o.cancelRequested = 0", List.of(from))) {
             return Move.MOVED;
         }
-        return catalog.sql(c -> Catalog.queryInt(c, "SELECT COUNT(*) FROM shards WHERE shardId = ? AND task = ?"
-                + " AND state = 'running'", lease.shardId(), lease.token())) == 0 ? Move.LEASE_LOST : Move.CANCELLED;
+        return catalog.sql(c -> Catalog.queryInt(c, "SELECT COUNT(*) FROM shards s WHERE " + Catalog.LEASE_HELD,
+                lease.shardId(), lease.token())) == 0 ? Move.LEASE_LOST : Move.CANCELLED;
     }
 
     public void size(Lease lease, long rows, long bytes) {
@@ -191,7 +191,7 @@ public final class OnlineCatalog {
         return catalog.sql(c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE online o JOIN shards s ON s.shardId = o.shardId"
                     + " SET " + set + " WHERE o.shardId = ? AND o.version = ?" + andWhere
-                    + " AND s.task = ? AND s.state = 'running'")) {
+                    + " AND " + Catalog.LEASE_HELD)) {
                 int i = 1;
                 for (Object v : setValues) {
                     ps.setObject(i++, v);
@@ -201,6 +201,7 @@ public final class OnlineCatalog {
                 for (Object v : whereValues) {
                     ps.setObject(i++, v);
                 }
+                ps.setLong(i++, lease.shardId());
                 ps.setString(i, lease.token());
                 return ps.executeUpdate() > 0;
             }

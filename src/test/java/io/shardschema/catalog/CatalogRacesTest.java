@@ -23,9 +23,7 @@ class CatalogRacesTest {
 
     @Test
     void twoVersionAddsAtOnceNeverBothChainFromTheSameVersion() throws Exception {
-        TestFleet fleet = TestFleet.create(TestServers.shared(), "vrace", 1);
-        fleet.registerAll();
-        fleet.addVersion("t", "ADD COLUMN a INT");
+        TestFleet fleet = oneShardAndAVersion("vrace");
         String cat = "`" + fleet.prefix + "_catalog`";
         CompletableFuture<Cli.Result> first;
         CompletableFuture<Cli.Result> second;
@@ -49,9 +47,7 @@ class CatalogRacesTest {
 
     @Test
     void aBaselineIsRefusedWhenTheShardMovedAfterItsSchemaWasChecked() {
-        TestFleet fleet = TestFleet.create(TestServers.shared(), "brace", 1);
-        fleet.registerAll();
-        fleet.addVersion("t", "ADD COLUMN a INT");
+        TestFleet fleet = oneShardAndAVersion("brace");
         String cat = "`" + fleet.prefix + "_catalog`";
         try (Catalog catalog = fleet.openCatalog()) {
             long shard = catalog.shards().get(0).id();
@@ -66,9 +62,7 @@ class CatalogRacesTest {
 
     @Test
     void anInterruptedRunOfAnEarlierTaskOfTheVersionIsNotTakenForThisTasks() {
-        TestFleet fleet = TestFleet.create(TestServers.shared(), "urace", 1);
-        fleet.registerAll();
-        fleet.addVersion("t", "ADD COLUMN a INT");
+        TestFleet fleet = oneShardAndAVersion("urace");
         String cat = "`" + fleet.prefix + "_catalog`";
         try (Catalog catalog = fleet.openCatalog()) {
             long shard = catalog.shards().get(0).id();
@@ -103,5 +97,13 @@ class CatalogRacesTest {
             fleet.execute("UPDATE " + cat + ".shards SET state = 'running', task = 'other#7'");
             assertThat(catalog.heartbeat(mine)).isFalse();
         }
+    }
+
+    /** A fleet of one registered shard and version 1, which adds a column. */
+    private static TestFleet oneShardAndAVersion(String name) {
+        TestFleet fleet = TestFleet.create(TestServers.shared(), name, 1);
+        fleet.registerAll();
+        fleet.addVersion("t", "ADD COLUMN a INT");
+        return fleet;
     }
 }
