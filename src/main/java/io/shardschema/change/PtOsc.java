@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
 
 /**
  * Runs pt-online-schema-change against one table of one shard. Credentials go through a private option file
- * (mode 0600, removed when the process ends), never on its command line. A copy leaves the shadow table and the
+ * (mode 0600, removed when the process ends), never on its command line; so does the ALTER, whose bytes must
+ * arrive unchanged. A copy leaves the shadow table and the
  * triggers in place and does not swap: the cut-over is ShardSchema's own step.
  */
 public final class PtOsc {
@@ -36,7 +37,11 @@ public final class PtOsc {
     private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
 
     private static final String OPTION_FILE_PREFIX = "ptosc-";
-    private static final Pattern OPTION_FILE = Pattern.compile(Pattern.quote(OPTION_FILE_PREFIX) + "(\\d+)-.*\\.cnf");
+    private static final String ALTER_FILE_PREFIX = "ptosc-alter-";
+    /** An option file or an ALTER file of a runner, by its process id. */
+    private static final Pattern OPTION_FILE = Pattern.compile("ptosc-(?:alter-)?(\\d+)-.*\\.(?:cnf|sql)");
+    private static final java.nio.file.attribute.FileAttribute<?> PRIVATE =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
     private final String executable;
     private final Path pauseFile;
@@ -71,10 +76,12 @@ public final class PtOsc {
     public final class Running implements AutoCloseable {
         private final Process process;
         private final Path optionFile;
+        private final Path alterFile;
 
-        private Running(Process process, Path optionFile) {
+        private Running(Process process, Path optionFile, Path alterFile) {
             this.process = process;
             this.optionFile = optionFile;
+            this.alterFile = alterFile;
         }
 
         /** Feeds every output line (stdout and stderr) to {@code lines}; returns the exit code. */
@@ -108,43 +115,74 @@ public final class PtOsc {
         public void close() throws IOException {
             process.destroyForcibly();
             Files.deleteIfExists(optionFile);
+            Files.deleteIfExists(alterFile);
         }
     }
 
-    /** Starts pt-osc on {@code schema.table} of the server {@code dsn} (with credentials) names. */
-    public Running start(Dsn dsn, String schema, String table, String alter, Map<String, String> options, Mode mode,
-                         Path workDir) throws IOException {
-        // A fresh name (created exclusively, so never through a link) in a directory only this user can write.
-        Path optionFile = Files.createTempFile(LocalFiles.privateDirectory(workDir), OPTION_FILE_PREFIX + ProcessHandle.current().pid() + "-", ".cnf",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    /**
+     * Starts pt-osc on {@code schema.table} of the server {@code dsn} (with credentials) names, with the version's
+     * {@code options} and the {@code caseArguments} the table's case needs ({@code PtOscChecks}).
+     */
+    public Running start(Dsn dsn, String schema, String table, String alter, Map<String, String> options,
+                         List<String> caseArguments, Mode mode, Path workDir) throws IOException {
+        Path dir = LocalFiles.privateDirectory(workDir);
+        // Fresh names (created exclusively, so never through a link) in a directory only this user can write.
+        Path optionFile = Files.createTempFile(dir, OPTION_FILE_PREFIX + ProcessHandle.current().pid() + "-", ".cnf",
+                PRIVATE);
+        Path alterFile = null;
         try {
             Files.writeString(optionFile, optionFileText(dsn));
+            // The ALTER reaches pt-osc as UTF-8 bytes through a file that sh reads: an argument would be encoded in
+            // the JVM's locale, and a non-ASCII comment or value would arrive as '?' under LANG=C.
+            alterFile = Files.createTempFile(dir, ALTER_FILE_PREFIX + ProcessHandle.current().pid() + "-", ".sql",
+                    PRIVATE);
+            Files.writeString(alterFile, alter, StandardCharsets.UTF_8);
             List<String> command = new ArrayList<>();
             if (Files.isExecutable(SETPRIV)) {
                 command.addAll(List.of(SETPRIV.toString(), "--pdeathsig", "KILL", "--"));
             }
-            command.add(executable);
+            command.addAll(List.of("/bin/sh", "-c", "p=$1; f=$2; shift 2; exec \"$p\" --alter \"$(cat -- \"$f\")\" \"$@\"",
+                    "sh", executable, alterFile.toString()));
             command.add("--defaults-file=" + optionFile);
-            command.addAll(List.of("--alter", alter));
+            // utf8mb4 both ways: pt-osc rebuilds the table from SHOW CREATE TABLE and copies rows through its own
+            // connection, where latin1 (its default) turns comments, ENUM values and defaults beyond latin1 into '?'.
+            command.addAll(List.of("--charset", "utf8mb4"));
             // No replica discovery unless the version asks for it: shards are found through the catalog.
             Map<String, String> all = new LinkedHashMap<>(Map.of("recursion-method", "none"));
             all.putAll(options);
             command.addAll(PtOscOptions.arguments(all));
+            command.addAll(caseArguments);
             command.addAll(List.of("--new-table-name", shadowTable(table), "--progress", "time,2",
                     "--pause-file", pauseFile.toString(), "--no-swap-tables", "--no-drop-new-table",
                     "--no-drop-triggers", "--no-drop-old-table"));
             command.add(mode == Mode.DRY_RUN ? "--dry-run" : "--execute");
             command.add(target(dsn, schema, table));
+            checkEncodable(command);
             ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
             pb.environment().remove("MYSQL_PWD");
-            return new Running(pb.start(), optionFile);
+            return new Running(pb.start(), optionFile, alterFile);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(optionFile);
+            if (alterFile != null) {
+                Files.deleteIfExists(alterFile);
+            }
             if (e instanceof IOException io && io.getMessage() != null && io.getMessage().contains("error=2")) {
                 throw ShardSchemaException.error("cannot run " + executable + ": not found; install percona-toolkit"
                         + " or set ptOscPath", e);
             }
             throw e;
+        }
+    }
+
+    /** Arguments go out in the JVM's locale encoding: one it cannot encode would reach pt-osc changed. */
+    private static void checkEncodable(List<String> command) {
+        String name = System.getProperty("sun.jnu.encoding", java.nio.charset.Charset.defaultCharset().name());
+        java.nio.charset.CharsetEncoder encoder = java.nio.charset.Charset.forName(name).newEncoder();
+        for (String argument : command) {
+            if (!encoder.canEncode(argument)) {
+                throw ShardSchemaException.error("cannot pass '" + argument + "' to pt-osc in this locale's encoding ("
+                        + name + "): run ShardSchema under a UTF-8 locale (for example LANG=C.UTF-8)");
+            }
         }
     }
 

@@ -36,7 +36,7 @@ final class RunCommand implements Callable<Integer> {
         public String text() {
             Runner.Summary s = summary;
             return String.format("runner %s: %d tasks in %.1f s: %d applied, %d already applied, %d to retry,"
-                            + " %d failed, %d refused by the guard, %d waiting at a gate, %d leases lost, %d taken over%s%s",
+                            + " %d failed, %d refused, %d waiting at a gate, %d leases lost, %d taken over%s%s",
                     s.runner(), s.tasks(), s.millis() / 1000.0, s.applied(), s.alreadyApplied(), s.retryLater(),
                     s.failed(), s.refused(), s.waiting(),
                     s.leasesLost(), s.takeovers(),

@@ -72,7 +72,8 @@ final class StatusCommand implements Callable<Integer> {
             sb.append(String.format("%nshards by version and state: ")).append(String.join("; ", matrix.stream()
                     .map(m -> "version " + m.version() + " " + m.state() + " " + m.shards()).toList()));
             list(sb, "drifted (the table differs from the expected result; `log` has the diff)", drifted);
-            list(sb, "refused by the guard (the change would block writes on a big table)", refused);
+            list(sb, "refused (by the guard: the change would block writes on a big table; or an online change pt-osc"
+                    + " cannot run safely on the shard; `log` says why)", refused);
             for (StalledTask s : stalled) {
                 sb.append(String.format("%nstalled: shard %d (%s) at version %d, task %s, last heartbeat %s", s.shardId,
                         s.schema, s.fromVersion, s.task, s.lastHeartbeat));

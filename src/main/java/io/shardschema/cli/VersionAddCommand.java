@@ -3,10 +3,12 @@ package io.shardschema.cli;
 import io.shardschema.ShardSchemaException;
 import io.shardschema.catalog.Version;
 import io.shardschema.change.ChangeStatement;
+import io.shardschema.change.PtOscAlter;
 import io.shardschema.change.PtOscOptions;
 import io.shardschema.schema.DerivedRollback;
 import io.shardschema.schema.Preflight;
 import io.shardschema.schema.SchemaSnapshot;
+import io.shardschema.schema.TableKeys;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -105,8 +107,12 @@ final class VersionAddCommand implements Callable<Integer> {
             throw ShardSchemaException.usage("--option, --auto-approve, --auto-cutover and --final-insert need --type pt-osc");
         }
         Map<String, String> ptOscOptions = PtOscOptions.parse(options);
+        boolean throughPtOsc = online && !ChangeStatement.isWholeStatement(command);
         if (online) {
             ChangeStatement.checkOnlineWholeStatement(table, command);
+        }
+        if (throughPtOsc) {
+            PtOscAlter.read(table, command);
         }
         if (finalInsert != null && finalInsert.isBlank()) {
             throw ShardSchemaException.usage("--final-insert is empty");
@@ -158,6 +164,13 @@ final class VersionAddCommand implements Callable<Integer> {
             }
             if (storedRollback == null) {
                 notes.add("no rollback: `down` cannot pass this version until one is given");
+            }
+            if (throughPtOsc) {
+                PtOscAlter.checkForeignKeys(table, r.before().tables(), r.after().table(table));
+                if (!TableKeys.added(r.before().table(table), r.after().table(table)).isEmpty()) {
+                    notes.add("it adds a unique key: each shard's rows are checked for duplicates before its copy,"
+                            + " and a shard with duplicates is refused, untouched");
+                }
             }
             if (r.changesNothing()) {
                 notes.add("the change changes nothing in the schema");

@@ -55,6 +55,9 @@ final class VersionPreflight {
                 return new Outcome(shard, report, fromExpected ? "the expected schema after version "
                         + previous.number() : "the tables of shard " + shard.id() + " (" + shard.schemaName() + ")");
             }
+        } catch (Preflight.DefinitionRefused e) {
+            throw new ShardSchemaException(ShardSchemaException.REFUSED, "preflight on shard " + shard.id() + " ("
+                    + shard.schemaName() + "): " + e.getMessage() + "\nnothing was written", e);
         } catch (SQLException | ShardSchemaException e) {
             throw ShardSchemaException.error("preflight on shard " + shard.id() + " (" + shard.schemaName() + "): "
                     + DataSources.rootMessage(e) + "; give --shard ID of a reachable shard (`version add` also"

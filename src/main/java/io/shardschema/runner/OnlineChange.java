@@ -9,6 +9,7 @@ import io.shardschema.catalog.Version;
 import io.shardschema.change.ChangeStatement;
 import io.shardschema.change.PendingDrops;
 import io.shardschema.change.PtOsc;
+import io.shardschema.change.PtOscOutput;
 import io.shardschema.config.Config;
 import io.shardschema.config.Dsn;
 import io.shardschema.schema.Sql;
@@ -145,13 +146,23 @@ final class OnlineChange {
             switch (phase) {
                 case OnlineCatalog.PREPARING -> {
                     recordSize(c, lease, schema, table);
-                    int exit = runPtOsc(lease, version, c, table, PtOsc.Mode.DRY_RUN, out, leaseHeld);
+                    PtOscChecks.Decision decision = PtOscChecks.decide(c, schema, version);
+                    if (decision.refusal().isPresent()) {
+                        return end(Run.REFUSED, "refused before pt-osc ran: " + decision.refusal().get()
+                                + "; table " + table + " untouched", out, decision.refusal().get());
+                    }
+                    int exit = runPtOsc(lease, version, c, table, decision.arguments(), PtOsc.Mode.DRY_RUN, out,
+                            leaseHeld);
                     removeLeftoversAfter(exit, c, schema, table, out);
                     if (exit != 0) {
                         if (online.cancelRequested(shardId, v)) {
                             continue;
                         }
-                        return end(Run.FAILED, "pt-osc dry run failed (exit " + exit + ")", out, lastLines(out));
+                        PtOscOutput said = new PtOscOutput(out.text());
+                        // A dry run fails the same way every time unless a connection or a lock was to blame.
+                        return end(said.transientFailure() ? Run.FAILED : Run.REFUSED, "pt-osc dry run failed (exit "
+                                + exit + ")" + (said.transientFailure() ? "" : ": refused, a retry would fail the same"
+                                + " way"), out, said.summary());
                     }
                     phase = moveTo(lease, phase, OnlineCatalog.AWAITING_APPROVAL, null);
                 }
@@ -165,21 +176,34 @@ final class OnlineChange {
                 case OnlineCatalog.COPYING -> {
                     // Whatever an earlier, interrupted copy left is removed first: the copy starts over.
                     removeLeftovers(c, schema, table);
-                    int exit = runPtOsc(lease, version, c, table, PtOsc.Mode.COPY, out, leaseHeld);
+                    // Again: the rows may have changed since the dry run (a duplicate for a new unique key).
+                    PtOscChecks.Decision decision = PtOscChecks.decide(c, schema, version);
+                    if (decision.refusal().isPresent()) {
+                        return end(Run.REFUSED, "refused before the copy: " + decision.refusal().get()
+                                + "; table " + table + " untouched", out, decision.refusal().get());
+                    }
+                    int exit = runPtOsc(lease, version, c, table, decision.arguments(), PtOsc.Mode.COPY, out,
+                            leaseHeld);
+                    PtOscOutput said = new PtOscOutput(out.text());
                     if (exit != 0) {
                         removeLeftoversAfter(exit, c, schema, table, out);
                         if (online.cancelRequested(shardId, v)) {
                             continue;
                         }
-                        return end(Run.FAILED, "pt-osc copy failed (exit " + exit + ")", out, lastLines(out));
+                        boolean dataError = !said.transientFailure() && said.summary().contains("Copying rows caused");
+                        return end(dataError ? Run.REFUSED : Run.FAILED, "pt-osc copy failed (exit " + exit + ")"
+                                + (dataError ? ": the rows do not fit the new definition; refused, a retry would fail"
+                                + " the same way" : ""), out, said.summary());
                     }
-                    // A copy that lost or gained rows (an ALTER whose INSERT IGNORE dropped colliding rows, a
-                    // copy cut short) must never reach the gate: the shadow table must hold the table's rows.
-                    Optional<String> unequal = RowCounts.compare(c, schema, table, PtOsc.shadowTable(table));
-                    if (unequal.isPresent()) {
+                    // A copy that changed, lost or gained rows (a truncation pt-osc only warns about, an ALTER whose
+                    // INSERT IGNORE dropped colliding rows, a rename pt-osc read otherwise) never reaches the gate.
+                    Optional<String> lossy = ShadowCheck.lossy(c, schema, table, version, said);
+                    if (lossy.isPresent()) {
                         removeLeftovers(c, schema, table);
-                        return end(Run.FAILED, "copy incomplete: " + unequal.get() + "; shadow table and"
-                                + " triggers removed, table " + table + " untouched", out, unequal.get());
+                        return end(Run.REFUSED, "the copy is not faithful: " + lossy.get() + "; shadow table and"
+                                + " triggers removed, nothing swapped, table " + table + " untouched", out,
+                                lossy.get() + (said.dataWarnings().isEmpty() ? "" : "\n" + String.join("\n",
+                                said.dataWarnings())));
                     }
                     online.progress(lease, 100.0, 0);
                     phase = moveTo(lease, phase, OnlineCatalog.AWAITING_CUTOVER, run);
@@ -297,14 +321,15 @@ final class OnlineChange {
      * output and progress to the catalog, and stops it when the DBA cancels, the lease is lost, or the session
      * holding the table's lock ({@code slot}, idle meanwhile) is gone: then nothing keeps another copy off the table.
      */
-    private int runPtOsc(Lease lease, Version version, Connection slot, String table, PtOsc.Mode mode, RunOutput out,
-                         BooleanSupplier leaseHeld) throws IOException, InterruptedException, SQLException {
+    private int runPtOsc(Lease lease, Version version, Connection slot, String table, List<String> caseArguments,
+                         PtOsc.Mode mode, RunOutput out, BooleanSupplier leaseHeld)
+            throws IOException, InterruptedException, SQLException {
         String schema = slot.getCatalog();
         Dsn dsn = shards.effective(lease.shardDsn(), lease.schemaName());
-        out.line("pt-online-schema-change " + mode.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')
-                + " on " + schema + "." + table + ": --alter \"" + version.command() + "\"");
+        out.line(PtOscOutput.header(mode.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), schema, table,
+                version.command()) + (caseArguments.isEmpty() ? "" : " " + String.join(" ", caseArguments)));
         try (PtOsc.Running running = ptOsc.start(dsn, schema, table, version.command(), version.online().options(),
-                mode, config.logDir())) {
+                caseArguments, mode, config.logDir())) {
             // The reader only notes the progress; the monitor writes it: a slow or absent catalog must never hold up
             // reading pt-osc's output.
             AtomicReference<PtOsc.Progress> progress = new AtomicReference<>();
@@ -463,10 +488,5 @@ final class OnlineChange {
                 return rs.next();
             }
         }
-    }
-
-    private static String lastLines(RunOutput out) {
-        String[] lines = out.text().split("\n");
-        return String.join("\n", java.util.Arrays.copyOfRange(lines, Math.max(0, lines.length - 15), lines.length));
     }
 }

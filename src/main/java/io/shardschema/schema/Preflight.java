@@ -103,7 +103,7 @@ public final class Preflight {
                 s.execute("SET SESSION foreign_key_checks = 0");
                 for (Map.Entry<String, String> t : tables.entrySet()) {
                     if (!t.getValue().equals(TableDefinition.ABSENT)) {
-                        s.execute(t.getValue());
+                        makeAgain(s, t.getKey(), t.getValue());
                     }
                 }
                 try (Sandbox sandbox = Sandbox.open(c, login, scratch);
@@ -118,6 +118,34 @@ public final class Preflight {
                 s.execute("SET SESSION foreign_key_checks = DEFAULT");
                 s.execute("DROP DATABASE IF EXISTS " + Sql.quote(scratch));
             }
+        }
+    }
+
+    /**
+     * The preflight's copy of a table. A definition the server takes from no session under its sql_mode (a
+     * zero-date default under NO_ZERO_DATE, for example) is the table's own problem, not the change's or the
+     * shard's: said as such.
+     */
+    private static void makeAgain(Statement s, String table, String definition) throws SQLException {
+        try {
+            s.execute(definition);
+        } catch (SQLException e) {
+            String sqlMode;
+            try (ResultSet rs = s.executeQuery("SELECT @@SESSION.sql_mode")) {
+                sqlMode = rs.next() ? rs.getString(1) : "?";
+            }
+            throw new DefinitionRefused("the table " + Sql.quote(table) + " as it is defined (before the change)"
+                    + " cannot be created again on this server under sql_mode '" + sqlMode + "': " + e.getMessage()
+                    + "\n  this is the table's own definition, not the change (a zero-date default under a strict"
+                    + " sql_mode, for example): fix the definition on the shards, or add the version with"
+                    + " --no-preflight", e);
+        }
+    }
+
+    /** The starting tables cannot be made in the scratch schema: their definitions are at fault. */
+    public static final class DefinitionRefused extends ShardSchemaException {
+        DefinitionRefused(String message, Throwable cause) {
+            super(ShardSchemaException.REFUSED, message, cause);
         }
     }
 

@@ -105,7 +105,7 @@ class OnlineControlTest {
     }
 
     @Test
-    void ptOscFailuresEndAsFailedRunsWithPtOscsOwnError() {
+    void ptOscsDryRunRefusalsEndAsRefusedRunsWithPtOscsOwnError() {
         TestFleet fleet = TestFleet.create(TestServers.shared(), "ptfail", 1);
         fleet.set("maxRuns", "1");
         fleet.registerAll();
@@ -114,7 +114,8 @@ class OnlineControlTest {
         // Registered without a preflight, pt-osc meets the error itself.
         assertThat(cli(fleet, "version", "add", "--no-preflight", "--type", "pt-osc", "--table", "t", "--command",
                 "ADD COLUMN v INT").exit()).isZero();
-        assertThat(cli(fleet, "run").exit()).isEqualTo(3);
+        assertThat(cli(fleet, "run").exit()).as("the same every time: refused, not failed").isEqualTo(4);
+        assertThat(fleet.column("SELECT state FROM " + cat(fleet) + ".log")).containsExactly("refused");
         assertThat(fleet.column("SELECT err FROM " + cat(fleet) + ".log").get(0)).contains("Duplicate column name 'v'");
 
         TestFleet missing = TestFleet.create(TestServers.shared(), "ptmiss", 1);
@@ -122,7 +123,7 @@ class OnlineControlTest {
         missing.registerAll();
         assertThat(cli(missing, "version", "add", "--no-preflight", "--type", "pt-osc", "--table", "nosuch",
                 "--command", "ADD COLUMN z INT").exit()).isZero();
-        assertThat(cli(missing, "run").exit()).isEqualTo(3);
+        assertThat(cli(missing, "run").exit()).isEqualTo(4);
         assertThat(missing.column("SELECT err FROM " + cat(missing) + ".log").get(0))
                 .contains("`" + missing.schemas.get(0) + "`.`nosuch`").contains("does not exist");
     }

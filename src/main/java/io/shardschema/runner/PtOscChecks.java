@@ -1,0 +1,136 @@
+package io.shardschema.runner;
+
+import io.shardschema.ShardSchemaException;
+import io.shardschema.catalog.Version;
+import io.shardschema.change.PtOscAlter;
+import io.shardschema.schema.Sql;
+import io.shardschema.schema.TableKeys;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What one shard's table needs before pt-osc runs on it, read on the shard (read only) before the dry run and again
+ * before the copy: the options its case needs, or a refusal that says why, before anything is touched. pt-osc
+ * would otherwise find these cases only in its dry run or its copy, after the approval, or not at all.
+ */
+final class PtOscChecks {
+    /** pt-osc's options for this table ({@code arguments}), or why it must not run ({@code refusal}). */
+    record Decision(List<String> arguments, Optional<String> refusal) {
+        static Decision refused(String why) {
+            return new Decision(List.of(), Optional.of(why));
+        }
+    }
+
+    private PtOscChecks() {
+    }
+
+    static Decision decide(Connection c, String schema, Version version) throws SQLException {
+        String table = version.tableName();
+        PtOscAlter alter;
+        try {
+            alter = PtOscAlter.read(table, version.command());
+        } catch (ShardSchemaException e) {
+            return Decision.refused(e.getMessage());
+        }
+        Optional<String> foreignKey = foreignKey(c, schema, table);
+        if (foreignKey.isPresent()) {
+            return Decision.refused("the table takes part in a foreign key (" + foreignKey.get() + "): pt-osc would"
+                    + " rename its foreign keys and cannot repoint child tables without a blocking step; change it"
+                    + " with --type sql");
+        }
+        List<String> triggers = userTriggers(c, schema, table);
+        if (!triggers.isEmpty()) {
+            return Decision.refused("the table has triggers of its own (" + String.join(", ", triggers) + "): pt-osc"
+                    + " 3.2.1 keeps them only by dropping its own triggers when it exits, which would leave the"
+                    + " shadow table out of sync until the cut-over; change it with --type sql");
+        }
+        List<String> arguments = new ArrayList<>(alter.arguments());
+        Version.Expected expected = version.expected();
+        if (expected.known() && expected.schemaAfter() != null && expected.schemaAfter().containsKey(table)) {
+            for (TableKeys.Unique key : TableKeys.added(expected.tableBefore(), expected.schemaAfter().get(table))) {
+                Optional<String> duplicates = duplicates(c, schema, table, key, alter.renames());
+                if (duplicates.isPresent()) {
+                    return Decision.refused("the new unique key " + Sql.quote(key.name()) + " does not hold on"
+                            + " this shard's rows: " + duplicates.get() + "; pt-osc would drop the colliding rows."
+                            + " Remove the duplicates, then `retry`");
+                }
+            }
+            // Every key the change adds was counted just now: pt-osc's own check can only say it cannot tell.
+            arguments.add("--no-check-unique-key-change");
+        }
+        return new Decision(arguments, Optional.empty());
+    }
+
+    /** A foreign key the table is the child or the parent of, as {@code child → parent}; empty when none. */
+    private static Optional<String> foreignKey(Connection c, String schema, String table) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME,"
+                + " REFERENCED_TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS"
+                + " WHERE (CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?)"
+                + " OR (UNIQUE_CONSTRAINT_SCHEMA = ? AND REFERENCED_TABLE_NAME = ?) LIMIT 1")) {
+            ps.setString(1, schema);
+            ps.setString(2, table);
+            ps.setString(3, schema);
+            ps.setString(4, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getString(1) + "." + rs.getString(2) + " " + rs.getString(3)
+                        + " → " + rs.getString(4)) : Optional.empty();
+            }
+        }
+    }
+
+    /** The table's triggers other than pt-osc's own. */
+    private static List<String> userTriggers(Connection c, String schema, String table) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT TRIGGER_NAME FROM information_schema.TRIGGERS"
+                + " WHERE EVENT_OBJECT_SCHEMA = ? AND EVENT_OBJECT_TABLE = ? AND TRIGGER_NAME NOT LIKE 'pt\\_osc\\_%'"
+                + " ORDER BY TRIGGER_NAME")) {
+            ps.setString(1, schema);
+            ps.setString(2, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<String> out = new ArrayList<>();
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+                return out;
+            }
+        }
+    }
+
+    /**
+     * How many rows of the table share a value of {@code key} (rows with a NULL part never collide), with an
+     * example; empty when none do. Columns the ALTER renames are read under their old names. Reads every row.
+     */
+    private static Optional<String> duplicates(Connection c, String schema, String table, TableKeys.Unique key,
+                                               Map<String, String> renames) throws SQLException {
+        List<String> values = new ArrayList<>();
+        List<String> notNull = new ArrayList<>();
+        for (TableKeys.Part part : key.parts()) {
+            String column = Sql.quote(oldName(part.column(), renames));
+            values.add(part.prefix() > 0 ? "LEFT(" + column + ", " + part.prefix() + ")" : column);
+            notNull.add(column + " IS NOT NULL");
+        }
+        String group = String.join(", ", values);
+        String sql = "SELECT COUNT(*), COALESCE(SUM(n), 0), MIN(example) FROM (SELECT COUNT(*) AS n, CONCAT_WS(', ', "
+                + values.stream().map(v -> "QUOTE(" + v + ")").reduce((a, b) -> a + ", " + b).orElseThrow()
+                + ") AS example FROM " + Sql.quote(schema) + "." + Sql.quote(table) + " WHERE "
+                + String.join(" AND ", notNull) + " GROUP BY " + group + " HAVING COUNT(*) > 1) AS d";
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            long groups = rs.getLong(1);
+            return groups == 0 ? Optional.empty() : Optional.of(rs.getLong(2) + " rows share " + groups
+                    + " value" + (groups == 1 ? "" : "s") + ", for example (" + rs.getString(3) + ")");
+        }
+    }
+
+    private static String oldName(String column, Map<String, String> renames) {
+        return renames.entrySet().stream().filter(e -> e.getValue().equalsIgnoreCase(column)).map(Map.Entry::getKey)
+                .findFirst().orElse(column);
+    }
+}
