@@ -38,8 +38,17 @@ public final class PtOsc {
 
     private static final String OPTION_FILE_PREFIX = "ptosc-";
     private static final String ALTER_FILE_PREFIX = "ptosc-alter-";
-    /** An option file or an ALTER file of a runner, by its process id. */
-    private static final Pattern OPTION_FILE = Pattern.compile("ptosc-(?:alter-)?(\\d+)-.*\\.(?:cnf|sql)");
+    private static final String PLUGIN_FILE_PREFIX = "ptosc-plugin-";
+    /** An option, ALTER or plugin file of a runner, by its process id. */
+    private static final Pattern OPTION_FILE = Pattern.compile("ptosc-(?:alter-|plugin-)?(\\d+)-.*\\.(?:cnf|sql|pm)");
+    /** The plugin that ends pt-osc after its copy, so that --preserve-triggers leaves its triggers in place. */
+    private static final String STOP_AFTER_COPY = "stop-after-copy.pm";
+
+    /**
+     * The option for a table with triggers of its own. pt-osc refuses it together with --no-drop-triggers (it would
+     * drop its triggers at its end): the copy then runs with the plugin that ends pt-osc before that.
+     */
+    public static final String PRESERVE_TRIGGERS = "--preserve-triggers";
     private static final java.nio.file.attribute.FileAttribute<?> PRIVATE =
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
@@ -75,13 +84,11 @@ public final class PtOsc {
     /** A started pt-osc process; closing it stops the process if still running and removes the option file. */
     public final class Running implements AutoCloseable {
         private final Process process;
-        private final Path optionFile;
-        private final Path alterFile;
+        private final List<Path> files;
 
-        private Running(Process process, Path optionFile, Path alterFile) {
+        private Running(Process process, List<Path> files) {
             this.process = process;
-            this.optionFile = optionFile;
-            this.alterFile = alterFile;
+            this.files = files;
         }
 
         /** Feeds every output line (stdout and stderr) to {@code lines}; returns the exit code. */
@@ -114,8 +121,7 @@ public final class PtOsc {
         @Override
         public void close() throws IOException {
             process.destroyForcibly();
-            Files.deleteIfExists(optionFile);
-            Files.deleteIfExists(alterFile);
+            deleteAll(files);
         }
     }
 
@@ -126,16 +132,14 @@ public final class PtOsc {
     public Running start(Dsn dsn, String schema, String table, String alter, Map<String, String> options,
                          List<String> caseArguments, Mode mode, Path workDir) throws IOException {
         Path dir = LocalFiles.privateDirectory(workDir);
-        // Fresh names (created exclusively, so never through a link) in a directory only this user can write.
-        Path optionFile = Files.createTempFile(dir, OPTION_FILE_PREFIX + ProcessHandle.current().pid() + "-", ".cnf",
-                PRIVATE);
-        Path alterFile = null;
+        List<Path> files = new ArrayList<>();
         try {
+            // Fresh names (created exclusively, so never through a link) in a directory only this user can write.
+            Path optionFile = privateFile(dir, OPTION_FILE_PREFIX, ".cnf", files);
             Files.writeString(optionFile, optionFileText(dsn));
             // The ALTER reaches pt-osc as UTF-8 bytes through a file that sh reads: an argument would be encoded in
             // the JVM's locale, and a non-ASCII comment or value would arrive as '?' under LANG=C.
-            alterFile = Files.createTempFile(dir, ALTER_FILE_PREFIX + ProcessHandle.current().pid() + "-", ".sql",
-                    PRIVATE);
+            Path alterFile = privateFile(dir, ALTER_FILE_PREFIX, ".sql", files);
             Files.writeString(alterFile, alter, StandardCharsets.UTF_8);
             List<String> command = new ArrayList<>();
             if (Files.isExecutable(SETPRIV)) {
@@ -154,23 +158,42 @@ public final class PtOsc {
             command.addAll(caseArguments);
             command.addAll(List.of("--new-table-name", shadowTable(table), "--progress", "time,2",
                     "--pause-file", pauseFile.toString(), "--no-swap-tables", "--no-drop-new-table",
-                    "--no-drop-triggers", "--no-drop-old-table"));
+                    "--no-drop-old-table"));
+            if (!caseArguments.contains(PRESERVE_TRIGGERS)) {
+                command.add("--no-drop-triggers");
+            } else if (mode == Mode.COPY) {
+                Path plugin = privateFile(dir, PLUGIN_FILE_PREFIX, ".pm", files);
+                try (java.io.InputStream in = PtOsc.class.getResourceAsStream(STOP_AFTER_COPY)) {
+                    Files.write(plugin, in.readAllBytes());
+                }
+                command.addAll(List.of("--plugin", plugin.toString()));
+            }
             command.add(mode == Mode.DRY_RUN ? "--dry-run" : "--execute");
             command.add(target(dsn, schema, table));
             checkEncodable(command);
             ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
             pb.environment().remove("MYSQL_PWD");
-            return new Running(pb.start(), optionFile, alterFile);
+            return new Running(pb.start(), files);
         } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(optionFile);
-            if (alterFile != null) {
-                Files.deleteIfExists(alterFile);
-            }
+            deleteAll(files);
             if (e instanceof IOException io && io.getMessage() != null && io.getMessage().contains("error=2")) {
                 throw ShardSchemaException.error("cannot run " + executable + ": not found; install percona-toolkit"
                         + " or set ptOscPath", e);
             }
             throw e;
+        }
+    }
+
+    /** A new file of mode 0600 named for this process (so that {@link #prepareWorkDir} knows whose it is). */
+    private static Path privateFile(Path dir, String prefix, String suffix, List<Path> files) throws IOException {
+        Path file = Files.createTempFile(dir, prefix + ProcessHandle.current().pid() + "-", suffix, PRIVATE);
+        files.add(file);
+        return file;
+    }
+
+    private static void deleteAll(List<Path> files) throws IOException {
+        for (Path f : files) {
+            Files.deleteIfExists(f);
         }
     }
 

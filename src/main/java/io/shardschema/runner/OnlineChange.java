@@ -420,9 +420,28 @@ final class OnlineChange {
                     online.phase(lease, OnlineCatalog.COPYING);
                     return Optional.of(unsafe.get() + "; nothing was swapped, the next run copies again");
                 }
-                s.execute("RENAME TABLE " + q + Sql.quote(table) + " TO " + q + Sql.quote(old) + ", "
-                        + q + Sql.quote(shadow) + " TO " + q + Sql.quote(table));
+                // The table's own triggers go to the shadow table first, and the RENAME takes them along. Their
+                // definitions are in the output first: a runner killed between a DROP and its CREATE leaves them there.
+                List<TableTriggers.Trigger> own = TableTriggers.read(c, schema, table);
+                own.forEach(t -> out.line("moving trigger " + t.name() + " (sql_mode '" + t.sqlMode() + "'): "
+                        + t.create(table)));
+                quietly(lease, out::flush);
+                if (own.isEmpty()) {
+                    s.execute("RENAME TABLE " + q + Sql.quote(table) + " TO " + q + Sql.quote(old) + ", "
+                            + q + Sql.quote(shadow) + " TO " + q + Sql.quote(table));
+                } else {
+                    try (Connection renamer = shards.connect(lease.shardDsn(), lease.schemaName())) {
+                        TableTriggers.moveAndSwap(c, renamer, table, shadow, old, own);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new SQLException("interrupted during the cut-over", e);
+                    }
+                }
                 out.line("swapped " + schema + "." + table + " with " + shadow);
+                List<String> kept = TableTriggers.read(c, schema, table).stream().map(TableTriggers.Trigger::name).toList();
+                if (!kept.isEmpty()) {
+                    out.line("the table's own triggers, now on its new version: " + String.join(", ", kept));
+                }
             } else if (!tableExists(c, schema, old)) {
                 out.line("swap and move found done by an earlier run");
                 return Optional.empty();

@@ -2,6 +2,7 @@ package io.shardschema.runner;
 
 import io.shardschema.ShardSchemaException;
 import io.shardschema.catalog.Version;
+import io.shardschema.change.PtOsc;
 import io.shardschema.change.PtOscAlter;
 import io.shardschema.schema.Sql;
 import io.shardschema.schema.TableKeys;
@@ -46,13 +47,11 @@ final class PtOscChecks {
                     + " rename its foreign keys and cannot repoint child tables without a blocking step; change it"
                     + " with --type sql");
         }
-        List<String> triggers = userTriggers(c, schema, table);
-        if (!triggers.isEmpty()) {
-            return Decision.refused("the table has triggers of its own (" + String.join(", ", triggers) + "): pt-osc"
-                    + " 3.2.1 keeps them only by dropping its own triggers when it exits, which would leave the"
-                    + " shadow table out of sync until the cut-over; change it with --type sql");
-        }
         List<String> arguments = new ArrayList<>(alter.arguments());
+        if (!TableTriggers.read(c, schema, table).isEmpty()) {
+            // pt-osc checks that they still work on the altered table; the cut-over moves them (TableTriggers).
+            arguments.add(PtOsc.PRESERVE_TRIGGERS);
+        }
         Version.Expected expected = version.expected();
         if (expected.known() && expected.schemaAfter() != null && expected.schemaAfter().containsKey(table)) {
             for (TableKeys.Unique key : TableKeys.added(expected.tableBefore(), expected.schemaAfter().get(table))) {
@@ -82,23 +81,6 @@ final class PtOscChecks {
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(rs.getString(1) + "." + rs.getString(2) + " " + rs.getString(3)
                         + " → " + rs.getString(4)) : Optional.empty();
-            }
-        }
-    }
-
-    /** The table's triggers other than pt-osc's own. */
-    private static List<String> userTriggers(Connection c, String schema, String table) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT TRIGGER_NAME FROM information_schema.TRIGGERS"
-                + " WHERE EVENT_OBJECT_SCHEMA = ? AND EVENT_OBJECT_TABLE = ? AND TRIGGER_NAME NOT LIKE 'pt\\_osc\\_%'"
-                + " ORDER BY TRIGGER_NAME")) {
-            ps.setString(1, schema);
-            ps.setString(2, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                List<String> out = new ArrayList<>();
-                while (rs.next()) {
-                    out.add(rs.getString(1));
-                }
-                return out;
             }
         }
     }

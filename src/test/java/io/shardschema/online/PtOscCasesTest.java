@@ -183,6 +183,45 @@ class PtOscCasesTest {
     }
 
     @Test
+    void theTablesOwnTriggersFireOnceForEveryWriteThroughTheCopyAndTheSwapAndEndOnTheNewTable() throws Exception {
+        TestFleet fleet = TestFleet.create(TestServers.shared(), "triggers", 1);
+        fleet.registerAll();
+        String schema = fleet.schemas.get(0);
+        shard(fleet, schema, "CREATE TABLE aud (id INT PRIMARY KEY, v INT, touched INT NOT NULL DEFAULT 0)",
+                "INSERT INTO aud (id, v) SELECT seq, seq FROM seq_1_to_" + ROWS,
+                "CREATE TABLE audit (n INT AUTO_INCREMENT PRIMARY KEY, id INT, what VARCHAR(10))",
+                "CREATE TRIGGER aud_ai AFTER INSERT ON aud FOR EACH ROW INSERT INTO audit (id, what) VALUES (NEW.id, 'ins')",
+                "CREATE TRIGGER aud_bu BEFORE UPDATE ON aud FOR EACH ROW SET NEW.touched = OLD.touched + 1");
+        addVersion(fleet, "aud", "ADD COLUMN z INT");
+        try (Writer writer = new Writer(fleet, schema, List.of("INSERT INTO aud (id, v) VALUES (100000 + ?, ?)",
+                "UPDATE aud SET v = ? WHERE id = 1 + MOD(?, " + ROWS + ")"))) {
+            Cli.Result run = cli(fleet, "run");
+            assertThat(run.exit()).as(run.all()).isZero();
+            assertThat(fleet.column("SELECT phase FROM " + cat(fleet) + ".online")).containsExactly("awaiting cut-over");
+            assertThat(lastOutput(fleet)).contains("--preserve-triggers", "ShardSchema stops pt-osc here");
+            assertThat(triggers(fleet, schema)).as("the table's two and pt-osc's three").isEqualTo(5);
+            assertThat(cli(fleet, "cutover", "1").exit()).isZero();
+            Cli.Result cut = cli(fleet, "run");
+            assertThat(cut.exit()).as(cut.all()).isZero();
+            writer.stopAndCheck();
+        }
+        assertThat(fleet.column("SELECT phase FROM " + cat(fleet) + ".online")).containsExactly("completed");
+        assertThat(columns(fleet, schema, "aud")).containsExactly("id", "v", "touched", "z");
+        assertThat(fleet.shardColumn("SELECT CONCAT(TRIGGER_NAME, ' ', EVENT_OBJECT_TABLE) FROM information_schema.TRIGGERS"
+                + " WHERE TRIGGER_SCHEMA = '" + schema + "' ORDER BY 1")).containsExactly("aud_ai aud", "aud_bu aud");
+        // Every insert the writer made, before, during and after the swap, was audited exactly once, and no
+        // update was taken for an insert (as pt-osc's REPLACE would, reaching the moved triggers before the swap).
+        assertThat(fleet.shardCount("SELECT COUNT(*) FROM `" + schema + "`.audit"))
+                .isEqualTo(fleet.shardCount("SELECT COUNT(*) FROM `" + schema + "`.aud WHERE id > 100000"))
+                .isPositive();
+        assertThat(fleet.shardCount("SELECT COUNT(DISTINCT id) FROM `" + schema + "`.audit"))
+                .isEqualTo(fleet.shardCount("SELECT COUNT(*) FROM `" + schema + "`.audit"));
+        shard(fleet, schema, "UPDATE aud SET v = -1 WHERE id = 4999", "INSERT INTO aud (id, v) VALUES (999999, 1)");
+        assertThat(fleet.shardColumn("SELECT touched FROM `" + schema + "`.aud WHERE id = 4999").get(0)).isNotEqualTo("0");
+        assertThat(fleet.shardCount("SELECT COUNT(*) FROM `" + schema + "`.audit WHERE id = 999999")).isEqualTo(1);
+    }
+
+    @Test
     void aTableRenameIsRefusedForOnlineTypesAndLeavesNothingBehind() {
         TestFleet fleet = TestFleet.create(TestServers.shared(), "tablerename", 1);
         fleet.registerAll();
