@@ -145,7 +145,8 @@ public final class PtOsc {
             if (Files.isExecutable(SETPRIV)) {
                 command.addAll(List.of(SETPRIV.toString(), "--pdeathsig", "KILL", "--"));
             }
-            command.addAll(List.of("/bin/sh", "-c", "p=$1; f=$2; shift 2; exec \"$p\" --alter \"$(cat -- \"$f\")\" \"$@\"",
+            command.addAll(List.of("/bin/sh", "-c", "p=$1; f=$2; shift 2; a=$(cat -- \"$f\") && [ -n \"$a\" ] || exit 125;"
+                    + " exec \"$p\" --alter \"$a\" \"$@\"",
                     "sh", executable, alterFile.toString()));
             command.add("--defaults-file=" + optionFile);
             // utf8mb4 both ways: pt-osc rebuilds the table from SHOW CREATE TABLE and copies rows through its own

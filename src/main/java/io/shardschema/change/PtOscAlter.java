@@ -21,13 +21,15 @@ import java.util.regex.Pattern;
  */
 public final class PtOscAlter {
     /** pt-osc's own reading of renames ({@code find_renamed_cols}): its comment stripping, then CHANGE a b. */
-    private static final Pattern PT_OSC_COMMENT_SINGLE = Pattern.compile("^(.*?)\\s+COMMENT\\s+'(.*?[^\\\\]')+(.*)");
-    private static final Pattern PT_OSC_COMMENT_DOUBLE = Pattern.compile("^(.*?)\\s+COMMENT\\s+\"(.*?[^\\\\]\")+(.*)");
+    private static final Pattern PT_OSC_COMMENT_SINGLE = Pattern.compile("^(.*?)\\s+COMMENT\\s+'(.*?[^\\\\]')+(.*)",
+            Pattern.UNIX_LINES);
+    private static final Pattern PT_OSC_COMMENT_DOUBLE = Pattern.compile("^(.*?)\\s+COMMENT\\s+\"(.*?[^\\\\]\")+(.*)",
+            Pattern.UNIX_LINES);
     private static final String PT_OSC_IDENT = "(?:(?!\\p{Digit}+[.\\s])[0-9a-zA-Z_\\x{80}-\\x{FFFF}$]+"
             + "|`(?:[\\x{01}-\\x{5F}\\x{61}-\\x{FFFF}]+(?:``[\\x{01}-\\x{5F}\\x{61}-\\x{FFFF}]*)*"
             + "|[\\x{01}-\\x{5F}\\x{61}-\\x{FFFF}]*(?:``[\\x{01}-\\x{5F}\\x{61}-\\x{FFFF}]*)+)`"
             + "|\"(?:[^\"]+(?:\"\"[^\"]*)*|[^\"]*(?:\"\"[^\"]*)+)\")";
-    private static final Pattern PT_OSC_CHANGE = Pattern.compile("\\bCHANGE\\s+(?:COLUMN\\s+)?(" + PT_OSC_IDENT
+    private static final Pattern PT_OSC_CHANGE = Pattern.compile("(?<![A-Za-z0-9_])CHANGE\\s+(?:COLUMN\\s+)?(" + PT_OSC_IDENT
             + ")\\s+(" + PT_OSC_IDENT + ")", Pattern.CASE_INSENSITIVE);
 
     private final Map<String, String> renames;
@@ -73,7 +75,8 @@ public final class PtOscAlter {
                     throw refused(table, command, "it renames the table", "a table rename is instant and needs no"
                             + " online copy: add it as --type sql");
                 }
-            } else if (startsClause && word(t, "DROP") && word(at(tokens, i + 1), "PRIMARY")) {
+            } else if (startsClause && word(t, "DROP") && (word(at(tokens, i + 1), "PRIMARY")
+                    || dropsIndexNamedPrimary(tokens, i + 1))) {
                 throw refused(table, command, "it drops the primary key", "pt-osc's triggers and chunks rely on the"
                         + " key it would drop; change the primary key with --type sql in a maintenance window");
             } else if (startsClause && word(t, "CHANGE")) {
@@ -87,6 +90,11 @@ public final class PtOscAlter {
                 StatementLexer.Token from = at(tokens, j);
                 StatementLexer.Token to = at(tokens, j + 1);
                 if (from != null && to != null && !from.value().equalsIgnoreCase(to.value())) {
+                    if (!ascii(from.value()) || !ascii(to.value())) {
+                        throw refused(table, command, "it renames a column with a name beyond ASCII", "pt-osc"
+                                + " matches renames on the ALTER's bytes but the table's columns by character, and"
+                                + " would not copy such a column (its data lost); rename it with --type sql");
+                    }
                     renames.put(from.value().toLowerCase(Locale.ROOT), to.value());
                 }
             }
@@ -138,28 +146,60 @@ public final class PtOscAlter {
 
     /** Renames as pt-osc's {@code find_renamed_cols} reads them: old name (lower case) → new name. */
     static Map<String, String> ptOscRenames(String alter) {
-        String text = PT_OSC_COMMENT_SINGLE.matcher(alter).replaceFirst("$1$3");
+        // pt-osc matches its patterns on the ALTER's UTF-8 bytes (one char per byte here, as ISO-8859-1 reads them).
+        String bytes = new String(alter.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                java.nio.charset.StandardCharsets.ISO_8859_1);
+        String text = PT_OSC_COMMENT_SINGLE.matcher(bytes).replaceFirst("$1$3");
         text = PT_OSC_COMMENT_DOUBLE.matcher(text).replaceFirst("$1$3");
         Map<String, String> out = new LinkedHashMap<>();
         Matcher m = PT_OSC_CHANGE.matcher(text);
         while (m.find()) {
-            String from = unquote(m.group(1));
-            String to = unquote(m.group(2));
-            if (!from.equalsIgnoreCase(to)) {
+            String from = text(unquote(m.group(1)));
+            String to = text(unquote(m.group(2)));
+            if (!asciiLowerCase(from).equals(asciiLowerCase(to))) {
                 out.put(from.toLowerCase(Locale.ROOT), to);
             }
         }
         return out;
     }
 
+    /**
+     * A name as pt-osc's {@code ansi_to_legacy} and {@code split_unquote} make it: a '.' splits off a schema (also
+     * inside quotes), then one backtick goes at each end.
+     */
     private static String unquote(String ident) {
-        if (ident.startsWith("`")) {
-            return ident.substring(1, ident.length() - 1).replace("``", "`");
+        String name = ident.startsWith("\"") ? "`" + ident.substring(1, ident.length() - 1).replace("\"\"", "\"")
+                .replace("`", "``") + "`" : ident;
+        String[] parts = name.split("\\.", -1);
+        name = parts.length > 1 && !parts[1].isEmpty() ? parts[1] : parts[0];
+        return name.replaceFirst("\\A`", "").replaceFirst("`\\z", "").replace("``", "`");
+    }
+
+    /** Bytes (one char each) back to text. */
+    private static String text(String bytes) {
+        return new String(bytes.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1),
+                java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** Perl's lc on a byte string: ASCII letters only. */
+    private static String asciiLowerCase(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        s.chars().forEach(ch -> sb.append(ch >= 'A' && ch <= 'Z' ? (char) (ch + 32) : (char) ch));
+        return sb.toString();
+    }
+
+    private static boolean ascii(String s) {
+        return s.chars().allMatch(ch -> ch < 128);
+    }
+
+    /** {@code INDEX|KEY [IF EXISTS] `PRIMARY`}: the primary key under its index name. */
+    private static boolean dropsIndexNamedPrimary(List<StatementLexer.Token> tokens, int i) {
+        if (!word(at(tokens, i), "INDEX") && !word(at(tokens, i), "KEY")) {
+            return false;
         }
-        if (ident.startsWith("\"")) {
-            return ident.substring(1, ident.length() - 1).replace("\"\"", "\"");
-        }
-        return ident;
+        int j = word(at(tokens, i + 1), "IF") && word(at(tokens, i + 2), "EXISTS") ? i + 3 : i + 1;
+        StatementLexer.Token name = at(tokens, j);
+        return name != null && name.value().equalsIgnoreCase("PRIMARY");
     }
 
     /** Whether two readings rename the same columns to the same names (names compare without case). */

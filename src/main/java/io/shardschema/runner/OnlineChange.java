@@ -11,6 +11,7 @@ import io.shardschema.change.PendingDrops;
 import io.shardschema.change.PtOsc;
 import io.shardschema.change.PtOscOutput;
 import io.shardschema.config.Config;
+import io.shardschema.config.DataSources;
 import io.shardschema.config.Dsn;
 import io.shardschema.schema.Sql;
 
@@ -412,7 +413,7 @@ final class OnlineChange {
                 }
                 Optional<String> unsafe = task.copiedRun() == null
                         ? Optional.of("no run recorded a completed copy into " + shadow)
-                        : triggers(c, schema, table).size() < 3
+                        : TableTriggers.ptOscs(c, schema, table).size() < 3
                         ? Optional.of("the pt-osc triggers on " + schema + "." + table + " are missing, so " + shadow
                         + " is not in sync")
                         : RowCounts.compare(c, schema, table, shadow);
@@ -430,7 +431,9 @@ final class OnlineChange {
                     s.execute("RENAME TABLE " + q + Sql.quote(table) + " TO " + q + Sql.quote(old) + ", "
                             + q + Sql.quote(shadow) + " TO " + q + Sql.quote(table));
                 } else {
-                    try (Connection renamer = shards.connect(lease.shardDsn(), lease.schemaName())) {
+                    // A session of its own, not a pooled one: the pool may have none to spare.
+                    try (Connection renamer = DataSources.connect(shards.effective(lease.shardDsn(),
+                            lease.schemaName()))) {
                         TableTriggers.moveAndSwap(c, renamer, table, shadow, old, own);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
@@ -446,7 +449,7 @@ final class OnlineChange {
                 out.line("swap and move found done by an earlier run");
                 return Optional.empty();
             }
-            for (String trigger : triggers(c, schema, old)) {
+            for (String trigger : TableTriggers.ptOscs(c, schema, old)) {
                 s.execute("DROP TRIGGER IF EXISTS " + q + Sql.quote(trigger));
             }
             String pendingDb = Sql.quote(config.pendingDropsDb());
@@ -457,13 +460,20 @@ final class OnlineChange {
         return Optional.empty();
     }
 
-    /** Removes what a copy leaves: pt-osc's triggers on the table, then its shadow table. */
+    /**
+     * Removes what a copy leaves: pt-osc's triggers on the table, then its shadow table, after bringing back any
+     * trigger of the table's own that an interrupted cut-over left on the shadow table.
+     */
     private static void removeLeftovers(Connection c, String schema, String table) throws SQLException {
+        String shadow = PtOsc.shadowTable(table);
         try (Statement s = c.createStatement()) {
-            for (String trigger : triggers(c, schema, table)) {
+            if (tableExists(c, schema, shadow)) {
+                TableTriggers.restore(c, table, shadow);
+            }
+            for (String trigger : TableTriggers.ptOscs(c, schema, table)) {
                 s.execute("DROP TRIGGER IF EXISTS " + Sql.quote(schema) + "." + Sql.quote(trigger));
             }
-            s.execute("DROP TABLE IF EXISTS " + Sql.quote(schema) + "." + Sql.quote(PtOsc.shadowTable(table)));
+            s.execute("DROP TABLE IF EXISTS " + Sql.quote(schema) + "." + Sql.quote(shadow));
         }
     }
 
@@ -480,21 +490,6 @@ final class OnlineChange {
                 throw e;
             }
             out.line("cleanup after the failure did not finish (the next run retries it): " + e.getMessage());
-        }
-    }
-
-    private static List<String> triggers(Connection c, String schema, String table) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT TRIGGER_NAME FROM information_schema.TRIGGERS"
-                + " WHERE EVENT_OBJECT_SCHEMA = ? AND EVENT_OBJECT_TABLE = ? AND TRIGGER_NAME LIKE 'pt\\_osc\\_%'")) {
-            ps.setString(1, schema);
-            ps.setString(2, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                List<String> out = new ArrayList<>();
-                while (rs.next()) {
-                    out.add(rs.getString(1));
-                }
-                return out;
-            }
         }
     }
 

@@ -49,7 +49,8 @@ final class ShadowCheck {
 
     /**
      * Rows whose renamed columns differ between the table and the shadow table, joined on the primary key (the
-     * shadow table's key columns under their new names); empty when none differ or the table has no primary key.
+     * shadow table's key columns under their new names); empty when none differ. A table without a primary key is
+     * refused: its rename cannot be checked.
      */
     private static Optional<String> renamedValues(Connection c, String schema, String table, String shadow,
                                                   Map<String, String> renames) throws SQLException {
@@ -57,7 +58,8 @@ final class ShadowCheck {
         Optional<TableKeys.Unique> primary = TableKeys.unique(definition).stream()
                 .filter(k -> k.name().equals("PRIMARY")).findFirst();
         if (primary.isEmpty()) {
-            return Optional.empty();
+            return Optional.of("the renamed columns cannot be compared without a primary key; rename them with"
+                    + " --type sql");
         }
         List<String> join = new ArrayList<>();
         for (TableKeys.Part part : primary.get().parts()) {

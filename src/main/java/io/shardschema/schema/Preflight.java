@@ -130,6 +130,9 @@ public final class Preflight {
         try {
             s.execute(definition);
         } catch (SQLException e) {
+            if (!DEFINITION_ERRORS.contains(e.getErrorCode())) {
+                throw e;
+            }
             String sqlMode;
             try (ResultSet rs = s.executeQuery("SELECT @@SESSION.sql_mode")) {
                 sqlMode = rs.next() ? rs.getString(1) : "?";
@@ -141,6 +144,14 @@ public final class Preflight {
                     + " --no-preflight", e);
         }
     }
+
+    /**
+     * Errors that mean the definition itself is not accepted here: an invalid default (1067), a BLOB default
+     * (1101), a key or row too long (1071, 1118), a column too long (1074), an unknown engine, character set or
+     * collation (1286, 1115, 1273), a syntax the server does not take (1064).
+     */
+    private static final java.util.Set<Integer> DEFINITION_ERRORS = java.util.Set.of(1067, 1101, 1071, 1118, 1074,
+            1286, 1115, 1273, 1064);
 
     /** The starting tables cannot be made in the scratch schema: their definitions are at fault. */
     public static final class DefinitionRefused extends ShardSchemaException {

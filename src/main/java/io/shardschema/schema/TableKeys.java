@@ -24,7 +24,19 @@ public final class TableKeys {
     public record Unique(String name, List<Part> parts) {
     }
 
+    private static final Pattern COLUMN = Pattern.compile("^  `((?:[^`]|``)+)` ", Pattern.MULTILINE);
+
     private TableKeys() {
+    }
+
+    /** The table's column names, lower case. */
+    public static List<String> columns(String definition) {
+        List<String> out = new ArrayList<>();
+        Matcher m = COLUMN.matcher(definition);
+        while (m.find()) {
+            out.add(m.group(1).replace("``", "`").toLowerCase(java.util.Locale.ROOT));
+        }
+        return out;
     }
 
     public static List<Unique> unique(String definition) {

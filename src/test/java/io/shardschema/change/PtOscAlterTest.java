@@ -23,14 +23,25 @@ class PtOscAlterTest {
     @Test
     void textPtOscWouldReadAsARenameIsRefused() {
         for (String command : List.of("ADD COLUMN z INT, COMMENT='change v w'",
-                "ADD COLUMN x INT COMMENT 'a',\nADD COLUMN y INT COMMENT 'change v w'")) {
+                "ADD COLUMN x INT COMMENT 'a',\nADD COLUMN y INT COMMENT 'change v w'",
+                "ADD COLUMN y INT, ADD COLUMN `x.v` INT, CHANGE z z INT COMMENT = 'x', COMMENT='change `x.v` w'")) {
             assertThatThrownBy(() -> PtOscAlter.read("t", command)).isInstanceOf(ShardSchemaException.class)
                     .hasMessageContaining("pt-osc would read its renames as `v` → `w` where the server reads no rename");
         }
     }
 
     @Test
+    void ptOscReadsTheAlterAsBytes() {
+        // In bytes, the é before "change" is no letter: pt-osc reads a rename of `INT` to `NOT`.
+        assertThatThrownBy(() -> PtOscAlter.read("t", "ADD COLUMN échange INT NOT NULL"))
+                .hasMessageContaining("pt-osc would read its renames as `int` → `NOT`");
+        assertRefused("CHANGE COLUMN ärger ärger2 INT", "beyond ASCII");
+    }
+
+    @Test
     void whatPtOscCannotRunSafelyIsRefusedWithTheWayOut() {
+        assertRefused("DROP INDEX `PRIMARY`, ADD PRIMARY KEY (id, v)", "drops the primary key");
+        assertRefused("DROP KEY IF EXISTS PRIMARY", "drops the primary key");
         assertRefused("RENAME COLUMN a TO b", "CHANGE COLUMN old new");
         assertRefused("RENAME TO t2", "--type sql");
         assertRefused("RENAME t2", "renames the table");
