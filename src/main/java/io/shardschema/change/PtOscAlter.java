@@ -44,8 +44,21 @@ public final class PtOscAlter {
      * renames that pt-osc would read otherwise than the server.
      */
     public static PtOscAlter read(String table, String command) {
-        List<StatementLexer.Token> tokens = StatementLexer.tokens(ChangeStatement.sql(table, command),
-                new StatementLexer.Dialect(false, true));
+        PtOscAlter first = null;
+        // Every sql_mode that changes quoting must read the same renames: a shard's server may run any of them.
+        for (StatementLexer.Dialect dialect : StatementLexer.Dialect.ALL) {
+            PtOscAlter alter = read(table, command, dialect);
+            if (first != null && !sameRenames(first.renames, alter.renames)) {
+                throw refused(table, command, "its renames read differently under sql_mode" + dialect.describe(),
+                        "quote names with backticks and strings with single quotes, without backslashes");
+            }
+            first = first == null ? alter : first;
+        }
+        return first;
+    }
+
+    private static PtOscAlter read(String table, String command, StatementLexer.Dialect dialect) {
+        List<StatementLexer.Token> tokens = StatementLexer.tokens(ChangeStatement.sql(table, command), dialect);
         Map<String, String> renames = new LinkedHashMap<>();
         int depth = 0;
         boolean clauseStart = true;
@@ -124,11 +137,17 @@ public final class PtOscAlter {
             }
         });
         if (!problems.isEmpty()) {
-            throw new ShardSchemaException(ShardSchemaException.REFUSED, "refused for --type pt-osc: the table "
-                    + table + " takes part in foreign keys (" + String.join(", ", new java.util.TreeSet<>(problems))
-                    + "): pt-osc renames a table's foreign keys (fk → _fk, which then reads as drift) and repoints"
-                    + " child tables only with a blocking or unsafe step; change it with --type sql");
+            throw new ShardSchemaException(ShardSchemaException.REFUSED, "refused for --type pt-osc: "
+                    + foreignKeyRefusal(table, problems));
         }
+    }
+
+    /** Why a table in {@code foreignKeys} (as child → parent) cannot go through pt-osc. */
+    public static String foreignKeyRefusal(String table, java.util.Collection<String> foreignKeys) {
+        return "the table " + table + " takes part in foreign keys (" + String.join(", ",
+                new java.util.TreeSet<>(foreignKeys)) + "): pt-osc renames a table's foreign keys (fk → _fk, which"
+                + " then reads as drift) and repoints child tables only with a blocking or unsafe step; change it"
+                + " with --type sql";
     }
 
     /** Old name (lower case) → new name of each renamed column. */

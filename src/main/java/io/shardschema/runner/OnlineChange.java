@@ -427,14 +427,15 @@ final class OnlineChange {
                 own.forEach(t -> out.line("moving trigger " + t.name() + " (sql_mode '" + t.sqlMode() + "'): "
                         + t.create(table)));
                 quietly(lease, out::flush);
+                String swap = "RENAME TABLE " + q + Sql.quote(table) + " TO " + q + Sql.quote(old) + ", "
+                        + q + Sql.quote(shadow) + " TO " + q + Sql.quote(table);
                 if (own.isEmpty()) {
-                    s.execute("RENAME TABLE " + q + Sql.quote(table) + " TO " + q + Sql.quote(old) + ", "
-                            + q + Sql.quote(shadow) + " TO " + q + Sql.quote(table));
+                    s.execute(swap);
                 } else {
                     // A session of its own, not a pooled one: the pool may have none to spare.
                     try (Connection renamer = DataSources.connect(shards.effective(lease.shardDsn(),
                             lease.schemaName()))) {
-                        TableTriggers.moveAndSwap(c, renamer, table, shadow, old, own);
+                        TableTriggers.moveAndSwap(c, renamer, table, shadow, swap, own);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         throw new SQLException("interrupted during the cut-over", e);

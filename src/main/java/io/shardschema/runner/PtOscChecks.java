@@ -44,9 +44,7 @@ final class PtOscChecks {
         }
         Optional<String> foreignKey = foreignKey(c, schema, table);
         if (foreignKey.isPresent()) {
-            return Decision.refused("the table takes part in a foreign key (" + foreignKey.get() + "): pt-osc would"
-                    + " rename its foreign keys and cannot repoint child tables without a blocking step; change it"
-                    + " with --type sql");
+            return Decision.refused(PtOscAlter.foreignKeyRefusal(table, List.of(foreignKey.get())));
         }
         List<String> arguments = new ArrayList<>(alter.arguments());
         if (!TableTriggers.read(c, schema, table).isEmpty()) {

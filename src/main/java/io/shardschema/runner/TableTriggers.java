@@ -71,23 +71,20 @@ final class TableTriggers {
     }
 
     /**
-     * Moves {@code triggers} from {@code table} to {@code shadow} and swaps the two ({@code table} becomes
-     * {@code old}), so that no write meets the table without its triggers: {@code c} write-locks both tables and
+     * Moves {@code triggers} from {@code table} to {@code shadow} and swaps the two ({@code rename}), so that no write meets the table without its triggers: {@code c} write-locks both tables and
      * moves each trigger; {@code renamer}, a second session, then asks for the RENAME, which waits for the lock;
      * once it is seen waiting, the unlock lets it run before the writers that wait too (the server grants a waiting
      * exclusive lock first). If the RENAME failed meanwhile, the triggers go back before the unlock. A runner
      * killed meanwhile releases the lock with every trigger moved and the RENAME asked for, or before that (the
      * next run moves the rest, or {@link #restore} brings them back).
      */
-    static void moveAndSwap(Connection c, Connection renamer, String table, String shadow, String old,
+    static void moveAndSwap(Connection c, Connection renamer, String table, String shadow, String rename,
                             List<Trigger> triggers) throws SQLException, InterruptedException {
         long renamerId;
         try (Statement r = renamer.createStatement(); ResultSet rs = r.executeQuery("SELECT CONNECTION_ID()")) {
             rs.next();
             renamerId = rs.getLong(1);
         }
-        String rename = "RENAME TABLE " + Sql.quote(table) + " TO " + Sql.quote(old) + ", " + Sql.quote(shadow)
-                + " TO " + Sql.quote(table);
         java.util.concurrent.CompletableFuture<Void> renamed = new java.util.concurrent.CompletableFuture<>();
         try (Locked locked = new Locked(c, table, shadow)) {
             locked.move(triggers, shadow);
