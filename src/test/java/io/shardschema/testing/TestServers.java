@@ -25,6 +25,7 @@ public final class TestServers {
     public static final Path ROOT = root();
 
     private static MariaDbServer shared;
+    private static MariaDbServer debian;
 
     private static Path root() {
         Path inTarget = Path.of("target", "test-servers").toAbsolutePath();
@@ -45,6 +46,19 @@ public final class TestServers {
             shared = fresh("shared");
         }
         return shared;
+    }
+
+    /**
+     * One server per test JVM of the system's own MariaDB (Debian's 10.11 package, installed when missing), for
+     * the tests where the flavour matters; it stops with the JVM.
+     */
+    public static synchronized MariaDbServer debian() {
+        if (debian == null) {
+            TestTools.ensureDebianMariaDb();
+            debian = MariaDbServer.startSystem(ROOT.resolve("debian-" + UUID.randomUUID().toString().substring(0, 8)),
+                    List.of("--innodb-buffer-pool-size=64M"));
+        }
+        return debian;
     }
 
     /** Each server unpacks its own ~500 MB of binaries: the folders of earlier test runs (long dead) go first. */

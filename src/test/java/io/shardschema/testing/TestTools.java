@@ -22,6 +22,11 @@ public final class TestTools {
         ensure("pt-online-schema-change", "percona-toolkit");
     }
 
+    /** Debian's MariaDB server (10.11 on Debian 12), for the tests where the flavour matters. */
+    public static void ensureDebianMariaDb() {
+        ensure("/usr/sbin/mariadbd", "mariadb-server");
+    }
+
     /** Chromium and its driver, for the browser test. */
     public static void ensureChromium() {
         ensure("chromedriver", "chromium", "chromium-driver");
