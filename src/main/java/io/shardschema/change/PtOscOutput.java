@@ -14,11 +14,13 @@ import java.util.regex.Pattern;
  * middle and ends with advice; ShardSchema removes the triggers and shadow table itself, so that advice goes.
  */
 public final class PtOscOutput {
+    /** How pt-osc starts the message of a warning that stopped its copy (and of the one it only warns about). */
+    private static final String ROWS_FAILED = "Copying rows caused a MySQL error";
     /**
      * pt-osc warns once about a truncation (1265) and goes on copying: the shadow table then holds changed values.
      * Other warnings stop it ({@code Copying rows caused a MySQL error NNNN:} followed by the message lines).
      */
-    private static final Pattern DATA_WARNING = Pattern.compile("^Copying rows caused a MySQL error (\\d+): (.+)$");
+    private static final Pattern DATA_WARNING = Pattern.compile("^" + ROWS_FAILED + " (\\d+): (.+)$");
     private static final Pattern RENAME = Pattern.compile("^  (.+) to (.+)$");
     private static final Pattern ERROR = Pattern.compile("(?i)error|cannot|can't|failed|you are trying|not altered"
             + "|has triggers|duplicate|truncated|denied|unknown|message:|doesn't exist");
@@ -76,6 +78,11 @@ public final class PtOscOutput {
             }
         }
         return out;
+    }
+
+    /** Whether pt-osc stopped its copy on a warning about the rows (a NULL for a NOT NULL column, say). */
+    public boolean failedOnRows() {
+        return lines.stream().anyMatch(l -> l.contains(ROWS_FAILED));
     }
 
     /** Whether the failure came from a connection or a lock, not from the change or the table. */

