@@ -6,6 +6,7 @@ import io.shardschema.catalog.CatalogLayout;
 import io.shardschema.config.Config;
 import io.shardschema.config.DataSources;
 import io.shardschema.config.Dsn;
+import io.shardschema.embedded.EmbeddedCatalog;
 import io.shardschema.schema.Sql;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,7 +20,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "demo", mixinStandardHelpOptions = true, description = "On the embedded MariaDB: make a fleet of shard schemas with a few tables and"
-        + " rows, register them and three versions in a demo catalog, roll them out, and show the status.")
+        + " rows, register them and three versions, roll them out, and show the status. With no dbDSN the fleet is"
+        + " in the embedded default catalog, which every other command then reads; a second demo starts over"
+        + " (refused if that catalog holds shards the demo did not make).")
 final class DemoCommand implements Callable<Integer> {
     static final String DEMO_CATALOG = "shardschema_demo";
     private final Context context;
@@ -32,10 +35,16 @@ final class DemoCommand implements Callable<Integer> {
         this.context = context;
     }
 
-    record Result(RunCommand.Result run, StatusCommand.Result status) implements Report {
+    /** The commands worth trying next, when they read the demo's catalog (no dbDSN configured). */
+    static final List<String> NEXT = List.of("./shardschema status", "./shardschema shard list --limit 5",
+            "./shardschema log --shard 1", "./shardschema schema validate", "./shardschema diff --shard 1 --version 3",
+            "./shardschema serve    # the dashboard: http://127.0.0.1:8080/ (Ctrl-C stops it)");
+
+    record Result(RunCommand.Result run, StatusCommand.Result status, List<String> next) implements Report {
         @Override
         public String text() {
-            return run.text() + "\n\n" + status.text();
+            return run.text() + "\n\n" + status.text() + (next.isEmpty() ? ""
+                    : "\n\nnext, on the demo's fleet:\n  " + String.join("\n  ", next));
         }
     }
 
@@ -45,11 +54,15 @@ final class DemoCommand implements Callable<Integer> {
             throw ShardSchemaException.usage("--shards must be between 1 and 10000");
         }
         Dsn server = context.embedded().dsn(null);
+        // With no dbDSN the demo's fleet lives in the embedded default catalog, so every other command sees it.
+        boolean ownCatalog = context.config().catalogDsn().isPresent();
+        Dsn catalogDsn = server.withDatabase(ownCatalog ? DEMO_CATALOG : EmbeddedCatalog.CATALOG_DB);
+        refuseForeignShards(catalogDsn);
         context.err.println("demo: embedded MariaDB on " + server.serverKey() + "; creating " + shards + " shard schemas");
-        List<String> names = createFleet(server, shards);
-        CatalogLayout.initialize(server.withDatabase(DEMO_CATALOG), context.config().stallSeconds());
+        List<String> names = createFleet(server, catalogDsn.database(), shards);
+        CatalogLayout.initialize(catalogDsn, context.config().stallSeconds());
         Config config = context.config().with("perServerConcurrency", "8").with("workers", "8");
-        try (Catalog catalog = Catalog.open(server.withDatabase(DEMO_CATALOG), 12)) {
+        try (Catalog catalog = Catalog.open(catalogDsn, 12)) {
             catalog.addShards(names, server.withoutPassword(), null);
             catalog.addVersion("users", "ADD COLUMN last_login DATETIME NULL", "sql", null, null);
             catalog.addVersion("orders", "ADD INDEX idx_user_created (user_id, created)", "sql", null, null);
@@ -59,15 +72,50 @@ final class DemoCommand implements Callable<Integer> {
                     "1");
             context.err.println("demo: registered " + names.size() + " shards and 3 versions; rolling out");
             RunCommand.Result run = RunCommand.run(catalog, config, 8, false, !json.json);
-            context.print(new Result(run, StatusCommand.build(catalog, config)), json);
+            context.print(new Result(run, StatusCommand.build(catalog, config), ownCatalog ? List.of() : NEXT), json);
             return run.failedShards() > 0 ? ShardSchemaException.SOME_FAILED : 0;
         }
     }
 
-    private static List<String> createFleet(Dsn server, int count) throws SQLException {
+    /**
+     * The demo starts over by dropping its catalog: refused when that catalog holds shards the demo did not make,
+     * which would be lost with it.
+     */
+    private static void refuseForeignShards(Dsn catalogDsn) {
+        if (!CatalogLayout.exists(catalogDsn)) {
+            return;
+        }
+        // A catalog that cannot be read (an older layout: `init`) is not dropped unseen.
+        try (Catalog catalog = Catalog.open(catalogDsn, 2)) {
+            catalog.shards().stream().filter(s -> !DEMO_SHARD.matcher(s.schemaName()).matches()).findFirst()
+                    .ifPresent(s -> {
+                        throw new ShardSchemaException(ShardSchemaException.REFUSED, "the catalog " + catalogDsn.database()
+                                + " holds shards the demo did not make (shard " + s.id() + ", " + s.schemaName()
+                                + "); the demo starts over by dropping it: run it with another embeddedDir"
+                                + " (config key), or remove those shards first");
+                    });
+        }
+    }
+
+    private static final java.util.regex.Pattern DEMO_SHARD = java.util.regex.Pattern.compile("demo_shard_\\d+");
+
+    private static List<String> createFleet(Dsn server, String catalogDb, int count) throws SQLException {
         List<String> names = new ArrayList<>();
         try (Connection c = DataSources.connect(server); Statement s = c.createStatement()) {
-            s.execute("DROP DATABASE IF EXISTS " + Sql.quote(DEMO_CATALOG));
+            s.execute("DROP DATABASE IF EXISTS " + Sql.quote(catalogDb));
+            // The shards of an earlier, bigger demo go too.
+            List<String> earlier = new ArrayList<>();
+            try (java.sql.ResultSet rs = s.executeQuery("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA"
+                    + " WHERE SCHEMA_NAME LIKE 'demo\\_shard\\_%'")) {
+                while (rs.next()) {
+                    earlier.add(rs.getString(1));
+                }
+            }
+            for (String name : earlier) {
+                if (DEMO_SHARD.matcher(name).matches()) {
+                    s.execute("DROP DATABASE " + Sql.quote(name));
+                }
+            }
             for (int i = 1; i <= count; i++) {
                 String name = String.format("demo_shard_%03d", i);
                 names.add(name);
