@@ -17,7 +17,7 @@ import java.util.Map;
                 DiffCommand.class, ChecksumCommand.class, LastVersionCommand.class, PreflightCommand.class, BaselineCommand.class,
                 DownCommand.class, UpCommand.class,
                 StatusCommand.class, LogCommand.class, RetryCommand.class, ApproveCommand.class, CutoverCommand.class,
-                CancelCommand.class, TrashCommand.class, ThrottleCommand.class, ServeCommand.class, DemoCommand.class,
+                CancelCommand.class, TrashCommand.class, ThrottleCommand.class, ServeCommand.class, DemoCommand.class, EmbeddedDsnCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     private final Context context;
