@@ -125,6 +125,20 @@ class AnsibleModuleTest {
         assertThat(afterFailure.at("/versions/2/done").asInt()).isEqualTo(2);
         assertThat(afterFailure.at("/versions/2/failed").asInt()).isEqualTo(1);
         assertThat(shardsWithIndex("uv")).isEqualTo(2);
+
+        // Version 4 copies the table, which the guard refuses on the shards that reach it (more than 1 row each).
+        fleet.set("guardCopyRows", "1");
+        List<String> fourVersions = new ArrayList<>(threeVersions);
+        fourVersions.add("MODIFY c1 BIGINT NULL");
+        writeFleet(shardDsn, like, fourVersions);
+        Playbook guarded = play(true);
+        assertThat(guarded.failed()).as(guarded.output()).isEqualTo(1);
+        assertThat(guarded.task().at("/rc").asInt()).isEqualTo(4);
+        assertThat(guarded.task().at("/msg").asText()).contains("refused by a safety check");
+        assertThat(guarded.task().at("/result/versions/added/0/version").asInt()).isEqualTo(4);
+        assertThat(guarded.task().at("/changed").asBoolean()).isTrue();
+        assertThat(fleet.count("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA LIKE '"
+                + fleet.prefix + "\\_s%' AND COLUMN_NAME = 'c1' AND DATA_TYPE = 'bigint'")).isZero();
     }
 
     /** `shardschema` as the module finds it on a host: here this build's classes, as the jar is not built by tests. */

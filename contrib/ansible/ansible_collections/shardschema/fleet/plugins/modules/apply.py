@@ -29,7 +29,7 @@ options:
   run:
     description:
       - Also roll out what is missing and wait until no task is left.
-      - Some shards failing fails the task (the result is still returned).
+      - Some shards failing, or refused by a safety check, fails the task (the result is still returned).
     type: bool
     default: false
   executable:
@@ -82,7 +82,7 @@ result:
   description:
     - The JSON document C(shardschema apply --json) printed (C(shards), C(versions), C(rollout), C(summary), ...).
     - Under check mode, the plan.
-  returned: when shardschema ran to the end (also when some shards failed)
+  returned: when shardschema ran to the end (also when the rollout failed or was refused on some shards)
   type: dict
   sample:
     file: /etc/shardschema/fleet.yaml
@@ -113,8 +113,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-# shardschema's exit code when `apply --run` finished but some shards failed; the JSON result is still printed.
-SOME_SHARDS_FAILED = 3
+# Exit codes of `apply --run` after a rollout, which still print the JSON result.
+ROLLOUT_FAILURES = {3: 'some shards failed', 4: 'some shards were refused by a safety check'}
 
 
 def command(module):
@@ -153,6 +153,14 @@ def error_message(stderr, rc):
     return 'shardschema exited %d%s' % (rc, ': ' + tail if tail else '')
 
 
+def parsed(stdout):
+    try:
+        result = json.loads(stdout)
+    except ValueError:
+        return None
+    return result if isinstance(result, dict) else None
+
+
 def listing(result, added):
     """One side of the diff: the items in both states, then those only on this side (added or removed)."""
     shards = result.get('shards', {})
@@ -181,19 +189,20 @@ def main():
     )
     # An argument list, no shell, and no expansion of '$' or '~' inside the arguments: they are used as given.
     rc, stdout, stderr = module.run_command(command(module), expand_user_and_vars=False)
-    if rc not in (0, SOME_SHARDS_FAILED):
-        module.fail_json(msg=error_message(stderr, rc), rc=rc, stderr=stderr)
-    try:
-        result = json.loads(stdout)
-    except ValueError:
-        module.fail_json(msg='shardschema exited %d without a JSON result' % rc, rc=rc, stdout=stdout, stderr=stderr)
+    result = parsed(stdout)
+    if result is None:
+        # Usage errors, refused declarations, unreachable servers: nothing was written, stdout is empty.
+        msg = error_message(stderr, rc) if rc != 0 else 'shardschema printed no JSON result'
+        module.fail_json(msg=msg, rc=rc, stdout=stdout, stderr=stderr)
     out = dict(changed=bool(result.get('changed')), result=result, summary=result.get('summary', ''), rc=rc)
     if module._diff:
         out['diff'] = dict(before=listing(result, added=False), after=listing(result, added=True))
-    if rc == SOME_SHARDS_FAILED:
-        rollout = result.get('rollout', {})
-        module.fail_json(msg='some shards failed: %s (rollout: %s applied, %s failed); `shardschema status` and'
-                         ' `shardschema log` say why' % (out['summary'], rollout.get('applied'), rollout.get('failed')),
+    for note in result.get('notes', []):
+        module.warn(note)
+    if rc != 0:
+        # The rollout ran and some shards failed (3) or were refused by a safety check (4): the result says which.
+        reason = ROLLOUT_FAILURES.get(rc, 'shardschema exited %d' % rc)
+        module.fail_json(msg='%s: %s; `shardschema status` and `shardschema log` say why' % (reason, out['summary']),
                          stderr=stderr, **out)
     module.exit_json(**out)
 
