@@ -27,6 +27,11 @@ public final class TestTools {
         ensure("/usr/sbin/mariadbd", "mariadb-server");
     }
 
+    /** Debian's ansible-core, for the test of the Ansible collection in contrib/ansible. */
+    public static void ensureAnsible() {
+        ensure("ansible-playbook", "ansible-core");
+    }
+
     /** Chromium and its driver, for the browser test. */
     public static void ensureChromium() {
         ensure("chromedriver", "chromium", "chromium-driver");
