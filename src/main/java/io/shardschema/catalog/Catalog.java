@@ -288,6 +288,40 @@ public final class Catalog implements AutoCloseable {
         }
     }
 
+    /** Each shard's server identity as registered (see {@link #identify}); a shard registered without one is absent. */
+    public Map<Long, String> serverIdentities() {
+        return sql(c -> {
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+                    "SELECT shardId, serverIdentity FROM shards WHERE serverIdentity IS NOT NULL")) {
+                Map<Long, String> out = new HashMap<>();
+                while (rs.next()) {
+                    out.put(rs.getLong(1), rs.getString(2));
+                }
+                return out;
+            }
+        });
+    }
+
+    /**
+     * The shards a runner would still move towards version {@code latest} (or towards their pin, for shards
+     * `down` pinned): neither there nor failed nor waiting at a gate, lowest id first.
+     */
+    public List<Long> shardsBehind(int latest) {
+        return sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT shardId FROM shards WHERE state NOT IN"
+                    + " ('failed', 'waiting') AND version <> COALESCE(targetVersion, ?) ORDER BY shardId")) {
+                ps.setInt(1, latest);
+                try (ResultSet rs = ps.executeQuery()) {
+                    List<Long> ids = new ArrayList<>();
+                    while (rs.next()) {
+                        ids.add(rs.getLong(1));
+                    }
+                    return ids;
+                }
+            }
+        });
+    }
+
     public List<Shard> shards() {
         return sql(c -> {
             try (Statement s = c.createStatement();

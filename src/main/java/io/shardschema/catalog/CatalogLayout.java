@@ -150,6 +150,20 @@ public final class CatalogLayout {
     }
 
     /** The layout number of the catalog the connection is in: 0 when it has none yet. */
+    /** Whether {@code dsn}'s database holds a catalog, of any layout; connects without selecting that database. */
+    public static boolean exists(Dsn dsn) {
+        try (Connection c = DataSources.connect(dsn.withDatabase(null)); PreparedStatement ps = c.prepareStatement(
+                "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?")) {
+            ps.setString(1, dsn.database());
+            ps.setString(2, LAYOUT_TABLE);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        } catch (SQLException e) {
+            throw DataSources.cannotConnect(dsn, e);
+        }
+    }
+
     static int layout(Connection c) throws SQLException {
         if (!tableExists(c, LAYOUT_TABLE)) {
             return 0;

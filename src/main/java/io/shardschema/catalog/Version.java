@@ -43,6 +43,12 @@ public record Version(int number, String tableName, String command, String type,
         }
     }
 
+    /** This version under another number (a draft once registered). */
+    public Version numbered(int newNumber) {
+        return new Version(newNumber, tableName, command, type, validationQuery, validationExpected, online, expected,
+                rollback, force);
+    }
+
     public boolean hasValidation() {
         return validationQuery != null && !validationQuery.isBlank();
     }

@@ -13,7 +13,7 @@ import java.util.Map;
 /** The {@code shardschema} executable: one subcommand per verb; exit codes as in DESIGN.md. */
 @Command(name = "shardschema", mixinStandardHelpOptions = true, version = "shardschema 0.1.0",
         description = "Roll numbered schema changes out to a fleet of MySQL/MariaDB shards.",
-        subcommands = {InitCommand.class, ShardCommand.class, VersionCommand.class, RunCommand.class, SchemaCommand.class,
+        subcommands = {InitCommand.class, ApplyCommand.class, ShardCommand.class, VersionCommand.class, RunCommand.class, SchemaCommand.class,
                 DiffCommand.class, ChecksumCommand.class, LastVersionCommand.class, PreflightCommand.class, BaselineCommand.class,
                 DownCommand.class, UpCommand.class,
                 StatusCommand.class, LogCommand.class, RetryCommand.class, ApproveCommand.class, CutoverCommand.class,

@@ -43,8 +43,21 @@ final class ShardAddCommand implements Callable<Integer> {
         }
     }
 
+    /** A shard checked and ready to register: its schema, DSN (with any password given), identity and replicas. */
+    record Checked(String schema, Dsn dsn, String identity, List<Dsn> replicas) {
+    }
+
     @Override
     public Integer call() throws SQLException {
+        return context.print(register(context, check(context, schema, dsnText, noCheck, replicaTexts)), json);
+    }
+
+    /**
+     * Parses and checks a shard as `shard add` is given it, writing nothing: the name, the replicas, and (unless
+     * {@code noCheck}) that the schema exists on its server, whose identity it reads.
+     */
+    static Checked check(Context context, String schema, String dsnText, boolean noCheck, List<String> replicaTexts)
+            throws SQLException {
         Dsn dsn = ShardTarget.parse(context, dsnText);
         String name = schema != null ? schema : dsn.database();
         if (name == null) {
@@ -52,7 +65,7 @@ final class ShardAddCommand implements Callable<Integer> {
         }
         SchemaNames.check(name);
         Dsn shardDsn = dsn.withDatabase(name);
-        List<Dsn> replicas = replicas(shardDsn);
+        List<Dsn> replicas = replicas(context, shardDsn, replicaTexts);
         String identity = null;
         if (!noCheck) {
             try (Connection c = ShardTarget.connect(context, shardDsn);
@@ -67,13 +80,18 @@ final class ShardAddCommand implements Callable<Integer> {
                 identity = Catalog.identify(c);
             }
         }
-        long id = context.catalog().addShard(name, shardDsn.withoutPassword(), identity, replicas);
-        return context.print(new Result(id, name, Catalog.stored(shardDsn),
-                replicas.stream().map(Catalog::stored).toList()), json);
+        return new Checked(name, shardDsn, identity, replicas);
+    }
+
+    static Result register(Context context, Checked shard) {
+        long id = context.catalog().addShard(shard.schema(), shard.dsn().withoutPassword(), shard.identity(),
+                shard.replicas());
+        return new Result(id, shard.schema(), Catalog.stored(shard.dsn()),
+                shard.replicas().stream().map(Catalog::stored).toList());
     }
 
     /** The --replica DSNs as stored: on the shard's schema, without password, each once. */
-    private List<Dsn> replicas(Dsn shardDsn) {
+    private static List<Dsn> replicas(Context context, Dsn shardDsn, List<String> replicaTexts) {
         Set<Dsn> out = new LinkedHashSet<>();
         for (String text : replicaTexts) {
             Dsn replica = Dsn.parse(text);

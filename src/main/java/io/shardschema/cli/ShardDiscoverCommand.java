@@ -52,23 +52,28 @@ final class ShardDiscoverCommand implements Callable<Integer> {
         }
     }
 
-    private String catalogIdentity;
-
-    /** The catalog server's identity, asked once and only when a schema of the catalog's name matches. */
-    private String catalogIdentity() {
-        if (catalogIdentity == null) {
-            catalogIdentity = context.catalog().serverIdentity();
-        }
-        return catalogIdentity;
+    /** What a discovery found on a server, before registering: the schemas to register and the names refused. */
+    record Found(Dsn server, String identity, List<String> schemas, List<Refused> refused) {
     }
 
     @Override
     public Integer call() throws SQLException {
+        Found found = find(context, dsnText, like);
+        context.print(register(context, found), json);
+        return found.refused().isEmpty() ? 0 : ShardSchemaException.SOME_FAILED;
+    }
+
+    /**
+     * The schemas on the server matching {@code like} that may be shards (ShardSchema's own and the system's left
+     * out), and the names that cannot be; writes nothing.
+     */
+    static Found find(Context context, String dsnText, String like) throws SQLException {
         Dsn dsn = ShardTarget.parse(context, dsnText);
         Dsn catalog = context.catalogDsn();
         List<String> schemas = new ArrayList<>();
         List<Refused> refused = new ArrayList<>();
         String identity;
+        String catalogIdentity = null;
         try (Connection c = ShardTarget.connect(context, dsn);
              PreparedStatement ps = c.prepareStatement("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA"
                      + " WHERE SCHEMA_NAME LIKE ? ORDER BY SCHEMA_NAME")) {
@@ -78,9 +83,15 @@ final class ShardDiscoverCommand implements Callable<Integer> {
                 while (rs.next()) {
                     String name = rs.getString(1);
                     // ShardSchema's own schemas are never shards: the catalog (on this server however it is
-                    // spelled), the pending-drops database, and live preflights' scratch schemas.
-                    boolean isCatalog = name.equals(catalog.database()) && (dsn.serverKey().equals(catalog.serverKey())
-                            || identity.equals(catalogIdentity()));
+                    // spelled; its identity asked once, only when a schema of its name matches), the
+                    // pending-drops database, and live preflights' scratch schemas.
+                    boolean isCatalog = false;
+                    if (name.equals(catalog.database())) {
+                        if (catalogIdentity == null && !dsn.serverKey().equals(catalog.serverKey())) {
+                            catalogIdentity = context.catalog().serverIdentity();
+                        }
+                        isCatalog = dsn.serverKey().equals(catalog.serverKey()) || identity.equals(catalogIdentity);
+                    }
                     if (SYSTEM.contains(name.toLowerCase()) || isCatalog
                             || name.equals(context.config().pendingDropsDb())
                             || name.startsWith(Preflight.SCRATCH_PREFIX)) {
@@ -95,9 +106,14 @@ final class ShardDiscoverCommand implements Callable<Integer> {
                 }
             }
         }
-        int added = context.catalog().addShards(schemas, dsn.withoutPassword().withDatabase(null), identity);
-        int matched = schemas.size() + refused.size();
-        context.print(new Result(dsn.serverKey(), matched, added, schemas.size() - added, refused), json);
-        return refused.isEmpty() ? 0 : ShardSchemaException.SOME_FAILED;
+        return new Found(dsn, identity, schemas, refused);
+    }
+
+    /** Registers what {@link #find} found, skipping the schemas registered already. */
+    static Result register(Context context, Found found) {
+        int added = context.catalog().addShards(found.schemas(), found.server().withoutPassword().withDatabase(null),
+                found.identity());
+        int matched = found.schemas().size() + found.refused().size();
+        return new Result(found.server().serverKey(), matched, added, found.schemas().size() - added, found.refused());
     }
 }

@@ -87,9 +87,21 @@ final class VersionAddCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * What `version add` is asked, as `apply` declares it too: {@code command} already read from its file;
+     * {@code options} as name=value.
+     */
+    record Request(String table, String command, String type, List<String> options, boolean autoApprove,
+                   boolean autoCutover, String finalInsert, String validateQuery, String expect, String rollback,
+                   boolean force, Long preflightShard, boolean noPreflight) {
+    }
+
+    /** A version checked and preflighted, not written yet: what {@link #register} writes and reports. */
+    record Draft(Version version, Integer chainedFrom, boolean rollbackDerived, List<String> notes) {
+    }
+
     @Override
     public Integer call() {
-        ChangeStatement.checkTableName(table);
         String raw = source.command;
         if (source.file != null) {
             try {
@@ -98,95 +110,136 @@ final class VersionAddCommand implements Callable<Integer> {
                 throw ShardSchemaException.usage("cannot read --file " + source.file + ": " + e.getMessage());
             }
         }
-        String command = ChangeStatement.normaliseCommand(table, raw);
-        if (!type.equals(Version.SQL) && !type.equals(Version.PT_OSC)) {
-            throw ShardSchemaException.usage("--type " + type + " is unknown; use sql or pt-osc");
+        Request request = new Request(table, raw, type, options, autoApprove, autoCutover, finalInsert, validateQuery,
+                expect, rollback, force, preflightShard, noPreflight);
+        Version previous = context.catalog().versions().stream().reduce((a, b) -> b).orElse(null);
+        return context.print(register(context, prepare(context, request, previous)), json);
+    }
+
+    /**
+     * The version as requested, checked (names, type, options, the server's parser) and normalised, without
+     * preflight: number 0, no expected schema, the rollback as given.
+     */
+    static Version declared(Context context, Request r) {
+        return declared(context, r, true);
+    }
+
+    /** As {@link #declared(Context, Request)}; {@code parse}: also through the catalog server's parser. */
+    static Version declared(Context context, Request r, boolean parse) {
+        ChangeStatement.checkTableName(r.table());
+        String command = ChangeStatement.normaliseCommand(r.table(), r.command());
+        if (!r.type().equals(Version.SQL) && !r.type().equals(Version.PT_OSC)) {
+            throw ShardSchemaException.usage("--type " + r.type() + " is unknown; use sql or pt-osc");
         }
-        boolean online = type.equals(Version.PT_OSC);
-        if (!online && (!options.isEmpty() || autoApprove || autoCutover || finalInsert != null)) {
+        boolean online = r.type().equals(Version.PT_OSC);
+        if (!online && (!r.options().isEmpty() || r.autoApprove() || r.autoCutover() || r.finalInsert() != null)) {
             throw ShardSchemaException.usage("--option, --auto-approve, --auto-cutover and --final-insert need --type pt-osc");
         }
-        Map<String, String> ptOscOptions = PtOscOptions.parse(options);
-        boolean throughPtOsc = online && !ChangeStatement.isWholeStatement(command);
+        Map<String, String> ptOscOptions = PtOscOptions.parse(r.options());
         if (online) {
-            ChangeStatement.checkOnlineWholeStatement(table, command);
+            ChangeStatement.checkOnlineWholeStatement(r.table(), command);
         }
-        if (throughPtOsc) {
-            PtOscAlter.read(table, command);
+        if (online && !ChangeStatement.isWholeStatement(command)) {
+            PtOscAlter.read(r.table(), command);
         }
-        if (finalInsert != null && finalInsert.isBlank()) {
+        if (r.finalInsert() != null && r.finalInsert().isBlank()) {
             throw ShardSchemaException.usage("--final-insert is empty");
         }
-        if ((validateQuery == null) != (expect == null)) {
+        if ((r.validateQuery() == null) != (r.expect() == null)) {
             throw ShardSchemaException.usage("--validate-query and --expect go together");
         }
-        context.catalog().checkSyntax(ChangeStatement.sql(table, command));
-        if (finalInsert != null) {
-            context.catalog().checkSyntax(finalInsert);
+        String givenRollback = r.rollback() == null ? null : ChangeStatement.normaliseCommand(r.table(), r.rollback());
+        if (parse) {
+            context.catalog().checkSyntax(ChangeStatement.sql(r.table(), command));
+            if (r.finalInsert() != null) {
+                context.catalog().checkSyntax(r.finalInsert());
+            }
+            if (givenRollback != null) {
+                context.catalog().checkSyntax(ChangeStatement.sql(r.table(), givenRollback));
+            }
         }
-        String givenRollback = rollback == null ? null : ChangeStatement.normaliseCommand(table, rollback);
-        if (givenRollback != null) {
-            context.catalog().checkSyntax(ChangeStatement.sql(table, givenRollback));
-        }
+        return new Version(0, r.table(), command, r.type(), r.validateQuery(), r.expect(),
+                new Version.Online(ptOscOptions, r.autoApprove(), r.autoCutover(), r.finalInsert()),
+                Version.Expected.NONE, givenRollback, r.force());
+    }
+
+    /**
+     * Checks and preflights the request as the version after {@code previous} (null: the first), writing nothing;
+     * a failing preflight or a rollback that does not restore the tables is refused.
+     */
+    static Draft prepare(Context context, Request r, Version previous) {
+        Version v = declared(context, r);
+        String table = v.tableName();
+        String command = v.command();
+        boolean throughPtOsc = v.isOnline() && !ChangeStatement.isWholeStatement(command);
+        String givenRollback = v.rollback();
         List<String> notes = new ArrayList<>();
-        Version.Expected expected = Version.Expected.NONE;
-        Integer chainedFrom = null;
+        if (r.noPreflight()) {
+            notes.add("no preflight: no expected schema, so no verify-after-apply and no guard for this version");
+            return new Draft(v, null, false, notes);
+        }
+        Preflight.RollbackChoice choice = givenRollback != null
+                ? (before, after) -> ChangeStatement.sql(table, givenRollback)
+                : (before, after) -> DerivedRollback.of(table, before.table(table), after.table(table))
+                .map(rb -> ChangeStatement.sql(table, rb)).orElse(null);
+        VersionPreflight.Outcome o = VersionPreflight.run(context, table, command, previous, r.preflightShard(), choice);
+        Preflight.Report report = o.report();
+        if (report.error() != null) {
+            throw new ShardSchemaException(ShardSchemaException.REFUSED, "the change fails its preflight on shard "
+                    + o.shard().id() + " (starting from " + o.startingPoint() + "): " + report.error()
+                    + "\nnothing was written");
+        }
+        if (givenRollback != null && !report.rollbackRestores()) {
+            throw new ShardSchemaException(ShardSchemaException.REFUSED, "the --rollback does not bring the tables"
+                    + " back: " + (report.rollbackError() != null ? report.rollbackError() : "\n" + report.rollbackDiff())
+                    + "\nnothing was written");
+        }
         String storedRollback = givenRollback;
         boolean derived = false;
-        if (noPreflight) {
-            notes.add("no preflight: no expected schema, so no verify-after-apply and no guard for this version");
-        } else {
-            Version previous = context.catalog().versions().stream().reduce((a, b) -> b).orElse(null);
-            chainedFrom = previous == null ? 0 : previous.number();
-            Preflight.RollbackChoice choice = givenRollback != null
-                    ? (before, after) -> ChangeStatement.sql(table, givenRollback)
-                    : (before, after) -> DerivedRollback.of(table, before.table(table), after.table(table))
-                    .map(r -> ChangeStatement.sql(table, r)).orElse(null);
-            VersionPreflight.Outcome o = VersionPreflight.run(context, table, command, previous, preflightShard, choice);
-            Preflight.Report r = o.report();
-            if (r.error() != null) {
-                throw new ShardSchemaException(ShardSchemaException.REFUSED, "the change fails its preflight on shard "
-                        + o.shard().id() + " (starting from " + o.startingPoint() + "): " + r.error()
-                        + "\nnothing was written");
+        if (givenRollback == null && report.rollback() != null) {
+            if (report.rollbackRestores()) {
+                storedRollback = DerivedRollback.of(table, report.before().table(table), report.after().table(table))
+                        .orElseThrow();
+                derived = true;
+            } else {
+                notes.add("the derived rollback would not restore the tables exactly; give --rollback for `down`");
             }
-            if (givenRollback != null && !r.rollbackRestores()) {
-                throw new ShardSchemaException(ShardSchemaException.REFUSED, "the --rollback does not bring the tables"
-                        + " back: " + (r.rollbackError() != null ? r.rollbackError() : "\n" + r.rollbackDiff())
-                        + "\nnothing was written");
-            }
-            if (givenRollback == null && r.rollback() != null) {
-                if (r.rollbackRestores()) {
-                    storedRollback = DerivedRollback.of(table, r.before().table(table), r.after().table(table)).orElseThrow();
-                    derived = true;
-                } else {
-                    notes.add("the derived rollback would not restore the tables exactly; give --rollback for `down`");
-                }
-            }
-            if (storedRollback == null) {
-                notes.add("no rollback: `down` cannot pass this version until one is given");
-            }
-            if (throughPtOsc) {
-                PtOscAlter.checkForeignKeys(table, r.before().tables(), r.after().table(table));
-                if (!TableKeys.added(r.before().table(table), r.after().table(table)).isEmpty()) {
-                    notes.add("it adds a unique key: each shard's rows are checked for duplicates before its copy,"
-                            + " and a shard with duplicates is refused, untouched");
-                }
-            }
-            if (r.changesNothing()) {
-                notes.add("the change changes nothing in the schema");
-            }
-            if (!online && r.algorithm().blocksWrites()) {
-                notes.add("it runs " + VersionPreflight.describe(r.algorithm()) + "; on tables above the guard's"
-                        + " thresholds it is refused" + (force ? ", but --force skips that" : " unless added with --force"));
-            }
-            expected = new Version.Expected(r.after().tables(), SchemaSnapshot.fingerprint(r.after().table(table)),
-                    r.before().table(table), r.algorithm().name());
         }
-        int version = context.catalog().addVersion(new Version(0, table, command, type, validateQuery, expect,
-                new Version.Online(ptOscOptions, autoApprove, autoCutover, finalInsert), expected, storedRollback, force),
-                chainedFrom);
-        notes.forEach(context::warn);
-        return context.print(new Result(version, table, type, ChangeStatement.sql(table, command),
-                expected.algorithm(), expected.tableFingerprint(), storedRollback, derived, notes), json);
+        if (storedRollback == null) {
+            notes.add("no rollback: `down` cannot pass this version until one is given");
+        }
+        if (throughPtOsc) {
+            PtOscAlter.checkForeignKeys(table, report.before().tables(), report.after().table(table));
+            if (!TableKeys.added(report.before().table(table), report.after().table(table)).isEmpty()) {
+                notes.add("it adds a unique key: each shard's rows are checked for duplicates before its copy,"
+                        + " and a shard with duplicates is refused, untouched");
+            }
+        }
+        if (report.changesNothing()) {
+            notes.add("the change changes nothing in the schema");
+        }
+        if (!v.isOnline() && report.algorithm().blocksWrites()) {
+            notes.add("it runs " + VersionPreflight.describe(report.algorithm()) + "; on tables above the guard's"
+                    + " thresholds it is refused" + (r.force() ? ", but --force skips that" : " unless added with --force"));
+        }
+        Version.Expected expected = new Version.Expected(report.after().tables(),
+                SchemaSnapshot.fingerprint(report.after().table(table)), report.before().table(table),
+                report.algorithm().name());
+        Version draft = new Version(0, table, command, v.type(), v.validationQuery(), v.validationExpected(),
+                v.online(), expected, storedRollback, v.force());
+        return new Draft(draft, previous == null ? 0 : previous.number(), derived, notes);
+    }
+
+    /** Writes a prepared version as the next one (refused if another was added since its preflight) and warns its notes. */
+    static Result register(Context context, Draft d) {
+        int number = context.catalog().addVersion(d.version(), d.chainedFrom());
+        d.notes().forEach(context::warn);
+        return result(number, d);
+    }
+
+    static Result result(int number, Draft d) {
+        Version v = d.version();
+        return new Result(number, v.tableName(), v.type(), ChangeStatement.sql(v.tableName(), v.command()),
+                v.expected().algorithm(), v.expected().tableFingerprint(), v.rollback(), d.rollbackDerived(), d.notes());
     }
 }

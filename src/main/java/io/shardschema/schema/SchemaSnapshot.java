@@ -81,8 +81,13 @@ public record SchemaSnapshot(SortedMap<String, String> tables) {
 
     /** A unified diff from {@code this} (labelled {@code fromLabel}) to {@code other}; empty when they are equal. */
     public String diff(SchemaSnapshot other, String fromLabel, String toLabel) {
-        List<String> from = List.of(text().split("\n", -1));
-        List<String> to = List.of(other.text().split("\n", -1));
+        return diff(text(), other.text(), fromLabel, toLabel);
+    }
+
+    /** A unified diff of two texts, line by line; empty when they are equal. */
+    public static String diff(String fromText, String toText, String fromLabel, String toLabel) {
+        List<String> from = List.of(fromText.split("\n", -1));
+        List<String> to = List.of(toText.split("\n", -1));
         List<String> lines = UnifiedDiffUtils.generateUnifiedDiff(fromLabel, toLabel, from, DiffUtils.diff(from, to), 2);
         return lines.isEmpty() ? "" : String.join("\n", lines) + "\n";
     }

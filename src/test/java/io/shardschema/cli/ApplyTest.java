@@ -1,0 +1,156 @@
+package io.shardschema.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.shardschema.testing.Cli;
+import io.shardschema.testing.TestFleet;
+import io.shardschema.testing.TestServers;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** `apply FILE`: the desired state, idempotent, history immutable, malformed files refused with the line. */
+class ApplyTest {
+    private static TestFleet fleet;
+    private static String server;
+
+    @BeforeAll
+    static void setUp() {
+        fleet = TestFleet.create(TestServers.shared(), "apply", 3);
+        server = "root@tcp(127.0.0.1:" + fleet.shardServer.port() + ")/";
+    }
+
+    private static Path yaml(String name, String text) throws IOException {
+        return Files.writeString(fleet.dir.resolve(name), text);
+    }
+
+    private static String discover() {
+        return "discover:\n  - dsn: \"" + server + "\"\n    like: '" + fleet.prefix + "\\_s%'\n";
+    }
+
+    private static final String TWO_VERSIONS = """
+            versions:
+              - table: t
+                command: ADD COLUMN c INT NULL
+              - version: 2
+                table: t
+                command: ADD INDEX idx_v (v)
+            """;
+
+    @Test
+    void appliesOnceThenChangesNothingAndRefusesRewrittenHistory() throws IOException {
+        Path file = yaml("fleet.yaml", discover() + TWO_VERSIONS);
+
+        Cli.Result plan = Cli.run(fleet.configFile, "apply", file.toString(), "--check", "--json");
+        assertThat(plan.exit()).as(plan.all()).isZero();
+        assertThat(plan.json().get("changed").asBoolean()).isTrue();
+        assertThat(plan.json().at("/shards/added")).hasSize(3);
+        assertThat(plan.json().at("/shards/added/0/id").isNull()).isTrue();
+        assertThat(plan.json().at("/versions/added")).hasSize(2);
+        assertThat(plan.json().at("/rollout/behind").asInt()).isEqualTo(3);
+        assertThat(Cli.run(fleet.configFile, "shard", "list", "--json").json().get("shards")).isEmpty();
+        assertThat(Cli.run(fleet.configFile, "version", "list", "--json").json().get("versions")).isEmpty();
+
+        Cli.Result first = Cli.run(fleet.configFile, "apply", file.toString(), "--run", "--json");
+        assertThat(first.exit()).as(first.all()).isZero();
+        JsonNode r = first.json();
+        assertThat(r.get("changed").asBoolean()).isTrue();
+        assertThat(r.at("/shards/added/0/id").asLong()).isPositive();
+        assertThat(r.at("/shards/added/0/schema").asText()).isEqualTo(fleet.schemas.get(0));
+        assertThat(r.at("/versions/added/1/statement").asText()).contains("ADD INDEX");
+        assertThat(r.at("/rollout/ran").asBoolean()).isTrue();
+        assertThat(r.at("/rollout/applied").asInt()).isEqualTo(6);
+        JsonNode status = Cli.run(fleet.configFile, "status", "--json").json();
+        assertThat(status.at("/versions/1/done").asInt()).as(status.toString()).isEqualTo(3);
+        assertThat(fleet.shardCount("SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA LIKE '"
+                + fleet.prefix + "\\_s%' AND INDEX_NAME = 'idx_v'")).isEqualTo(3);
+
+        for (String[] args : new String[][]{{"--json"}, {"--check", "--run", "--json"}}) {
+            String[] all = new String[args.length + 2];
+            all[0] = "apply";
+            all[1] = file.toString();
+            System.arraycopy(args, 0, all, 2, args.length);
+            Cli.Result again = Cli.run(fleet.configFile, all);
+            assertThat(again.exit()).as(again.all()).isZero();
+            assertThat(again.json().get("changed").asBoolean()).as(again.all()).isFalse();
+            assertThat(again.json().get("summary").asText()).startsWith("nothing to change: 3 shards and 2 versions")
+                    .contains("every shard at version 2");
+        }
+        assertThat(Cli.run(fleet.configFile, "apply", file.toString()).out()).startsWith("nothing to change");
+
+        Path rewritten = yaml("rewritten.yaml", discover() + TWO_VERSIONS.replace("ADD INDEX idx_v (v)",
+                "ADD INDEX idx_v (v, id)") + "  - table: t\n    command: ADD COLUMN d INT NULL\n");
+        Cli.Result refused = Cli.run(fleet.configFile, "apply", rewritten.toString());
+        assertThat(refused.exit()).as(refused.all()).isEqualTo(4);
+        assertThat(refused.out()).isEmpty();
+        assertThat(refused.err()).contains("version 2 differs from its declaration", "-command: ADD INDEX idx_v (v)",
+                "+command: ADD INDEX idx_v (v, id)", "rewritten.yaml line 7", "nothing was written");
+        assertThat(Cli.run(fleet.configFile, "version", "list", "--json").json().get("versions")).hasSize(2);
+
+        Path shorter = yaml("shorter.yaml", discover() + "versions:\n  - table: t\n    command: ADD COLUMN c INT NULL\n");
+        Cli.Result undeclared = Cli.run(fleet.configFile, "apply", shorter.toString());
+        assertThat(undeclared.exit()).isEqualTo(4);
+        assertThat(undeclared.err()).contains("version 2 (ALTER TABLE `t` ADD INDEX idx_v (v)) is in the catalog but");
+    }
+
+    @Test
+    void addsExplicitShardsPreflightsInTheCheckAndPrunesWhatIsNoLongerDeclared() throws IOException {
+        TestFleet own = TestFleet.create(TestServers.shared(), "applyprune", 3);
+        String dsn = "root@tcp(127.0.0.1:" + own.shardServer.port() + ")/";
+        String shards = "shards:\n" + own.schemas.stream().map(s -> "  - schema: " + s + "\n    dsn: \"" + dsn + "\"\n")
+                .reduce("", String::concat);
+        Path file = Files.writeString(own.dir.resolve("fleet.yaml"), shards + "versions:\n  - table: t\n"
+                + "    command: ADD COLUMN c INT NULL\n");
+        assertThat(Cli.run(own.configFile, "apply", file.toString(), "--run").exit()).isZero();
+
+        // A new version that fails its preflight is refused by the check already, nothing written.
+        Path broken = Files.writeString(own.dir.resolve("broken.yaml"), Files.readString(file)
+                + "  - table: t\n    command: DROP COLUMN nope\n");
+        Cli.Result check = Cli.run(own.configFile, "apply", broken.toString(), "--check");
+        assertThat(check.exit()).as(check.all()).isEqualTo(4);
+        assertThat(check.err()).contains("broken.yaml line 11 (version 2)", "fails its preflight", "nope");
+
+        // Two shards left out, prune on: they go; the one a runner would work is kept (none here).
+        Path pruned = Files.writeString(own.dir.resolve("pruned.yaml"), "prune: true\nshards:\n  - schema: "
+                + own.schemas.get(0) + "\n    dsn: \"" + dsn + "\"\nversions:\n  - table: t\n"
+                + "    command: ADD COLUMN c INT NULL\n");
+        Cli.Result planned = Cli.run(own.configFile, "apply", pruned.toString(), "--check", "--json");
+        assertThat(planned.json().at("/shards/removed")).hasSize(2);
+        assertThat(Cli.run(own.configFile, "shard", "list", "--json").json().get("shards")).hasSize(3);
+        Cli.Result done = Cli.run(own.configFile, "apply", pruned.toString());
+        assertThat(done.exit()).as(done.all()).isZero();
+        assertThat(done.out()).contains("removed shard " + own.schemas.get(1) + "@127.0.0.1:" + own.shardServer.port());
+        assertThat(Cli.run(own.configFile, "shard", "list", "--json").json().get("shards")).hasSize(1);
+    }
+
+    @Test
+    void malformedFilesAreRefusedNamingTheLineAndField() throws IOException {
+        String[][] cases = {
+                {"versions:\n  - table: t\n    tabel: x\n    command: ADD COLUMN c INT\n",
+                        "line 3", "unknown field tabel", "known: "},
+                {"versions:\n  - table: t\n", "line 2", "a version needs exactly one of command and file"},
+                {"versions:\n  - table: t\n    command: ADD COLUMN c INT\n  - version: 3\n    table: t\n"
+                        + "    command: ADD COLUMN d INT\n", "line 4", "version: 3 is entry 2"},
+                {"versions:\n  - table: t\n    command: ADD COLUMN c INT\n    type: online\n", "type online is unknown"},
+                {"prune: maybe\n", "line 1", "prune"},
+                {"shards:\n  - schema: a\n    schema: b\n    dsn: x\n", "line 3", "Duplicate field 'schema'"},
+                {"versions: [\n", "line 2"},
+                {"versions:\n  - table: t\n    file: missing.sql\n", "line 2", "cannot read the file of version 1"},
+                {"", "is empty"},
+        };
+        int i = 0;
+        for (String[] c : cases) {
+            Path file = yaml("bad" + i++ + ".yaml", c[0]);
+            Cli.Result r = Cli.run(fleet.configFile, "apply", file.toString(), "--json");
+            assertThat(r.exit()).as(c[0] + "\n" + r.all()).isEqualTo(2);
+            assertThat(r.out()).isEmpty();
+            for (int k = 1; k < c.length; k++) {
+                assertThat(r.err()).as(c[0]).contains(c[k]);
+            }
+        }
+    }
+}
