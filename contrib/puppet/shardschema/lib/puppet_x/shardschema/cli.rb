@@ -20,7 +20,7 @@ module PuppetX
         end
         unless ok.include?(status.exitstatus)
           how = status.exitstatus ? "exit #{status.exitstatus}" : "killed by signal #{status.termsig}"
-          raise Puppet::Error, "shardschema #{command_name(args)} failed (#{how}): #{error_message(stderr)}"
+          raise Puppet::Error, "shardschema #{command_name(args)} failed (#{how}): #{error_message(stderr, stdout)}"
         end
         begin
           [status.exitstatus, JSON.parse(stdout)]
@@ -29,16 +29,28 @@ module PuppetX
         end
       end
 
+      # The resources of one type grouped by the catalog they talk to (executable and config), so that one listing
+      # serves them all (prefetch): a per-resource listing of a big fleet would cost a JVM start and a full list each.
+      def self.by_catalog(resources)
+        resources.values.group_by { |r| [r[:executable], r[:config]] }
+      end
+
       # "shard add", "apply /etc/fleet.yaml": the words before the options.
       def self.command_name(args)
         args.take_while { |a| !a.start_with?('-') }.first(2).join(' ')
       end
 
-      # The message after "error: " (it may span lines, e.g. a diff); without one, the end of stderr.
-      def self.error_message(stderr)
+      # The message after "error: " (it may span lines, e.g. a diff); without one (apply --run refused by a guard
+      # prints its report), the report's summary, else the end of stderr.
+      def self.error_message(stderr, stdout)
         start = stderr.index(/^error: /)
         return stderr[(start + 'error: '.length)..].strip if start
-        stderr.lines.last(5).join.strip
+        summary = begin
+          JSON.parse(stdout)['summary']
+        rescue JSON::ParserError, TypeError
+          nil
+        end
+        summary || stderr.lines.last(5).join.strip
       end
 
       # The server a DSN points at, keyed as the catalog keys it (ShardSchema's Dsn.serverKey): "host:port" with the

@@ -1,7 +1,21 @@
 require_relative '../../../puppet_x/shardschema/cli'
 
 Puppet::Type.type(:shardschema_version).provide(:cli) do
-  desc 'Uses `shardschema version list` and `version add`.'
+  desc 'Uses `shardschema version list` (once per run and catalog) and `version add`.'
+
+  # The catalog's versions, shared by all resources on that catalog and kept current by their additions.
+  attr_writer :versions
+
+  def self.prefetch(resources)
+    PuppetX::Shardschema::Cli.by_catalog(resources).each do |(executable, config), group|
+      versions = list(executable, config)
+      group.each { |r| r.provider.versions = versions }
+    end
+  end
+
+  def self.list(executable, config)
+    PuppetX::Shardschema::Cli.run(executable, config, %w[version list])[1]['versions']
+  end
 
   # Registered and the same: true; registered otherwise: an error (a version is never changed in place).
   def exists?
@@ -22,6 +36,8 @@ Puppet::Type.type(:shardschema_version).provide(:cli) do
     end
     added = cli(['version', 'add', "--table=#{resource[:table]}", "--command=#{resource[:command]}",
                  "--type=#{resource[:type]}"])
+    versions << { 'number' => added['version'], 'tableName' => resource[:table], 'command' => resource[:command],
+                  'type' => resource[:type] }
     return if added['version'] == number
     # Another writer registered a version between our list and add.
     raise Puppet::Error, "shardschema registered the change as version #{added['version']}, not #{number}"
@@ -34,7 +50,7 @@ Puppet::Type.type(:shardschema_version).provide(:cli) do
   end
 
   def versions
-    @versions ||= cli(%w[version list])['versions']
+    @versions ||= self.class.list(resource[:executable], resource[:config])
   end
 
   def cli(args)
