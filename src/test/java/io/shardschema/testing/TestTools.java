@@ -37,6 +37,11 @@ public final class TestTools {
         ensure("chromedriver", "chromium", "chromium-driver");
     }
 
+    /** Debian's Puppet, for the test of the Puppet module in contrib/puppet. */
+    public static void ensurePuppet() {
+        ensure("puppet", "puppet");
+    }
+
     private static synchronized void ensure(String command, String... packages) {
         if (READY.contains(command)) {
             return;
