@@ -510,6 +510,50 @@ public final class Catalog implements AutoCloseable {
         }));
     }
 
+    /** The first {@code limit} failed shards, lowest id first, named. */
+    public List<ShardName> failedShards(int limit) {
+        return sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT shardId, schemaName, serverKey FROM shards"
+                    + " WHERE state = 'failed' ORDER BY shardId LIMIT ?")) {
+                ps.setInt(1, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    List<ShardName> out = new ArrayList<>();
+                    while (rs.next()) {
+                        out.add(new ShardName(rs.getLong(1), rs.getString(2), rs.getString(3)));
+                    }
+                    return out;
+                }
+            }
+        });
+    }
+
+    /**
+     * The names of the shards among {@code ids} that are registered, by id (for reports that list shards by id,
+     * such as the log's runs).
+     */
+    public Map<Long, ShardName> names(Collection<Long> ids) {
+        List<Long> distinct = new ArrayList<>(new java.util.TreeSet<>(ids));
+        return sql(c -> {
+            Map<Long, ShardName> out = new HashMap<>();
+            // In chunks: a statement takes at most 65,535 placeholders.
+            for (int from = 0; from < distinct.size(); from += 1000) {
+                List<Long> chunk = distinct.subList(from, Math.min(distinct.size(), from + 1000));
+                try (PreparedStatement ps = c.prepareStatement("SELECT shardId, schemaName, serverKey FROM shards"
+                        + " WHERE shardId IN (" + String.join(",", java.util.Collections.nCopies(chunk.size(), "?")) + ")")) {
+                    for (int i = 0; i < chunk.size(); i++) {
+                        ps.setLong(i + 1, chunk.get(i));
+                    }
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            out.put(rs.getLong(1), new ShardName(rs.getLong(1), rs.getString(2), rs.getString(3)));
+                        }
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
     public List<Long> failedShardIds() {
         return sql(c -> {
             try (Statement s = c.createStatement();
@@ -1183,14 +1227,26 @@ public final class Catalog implements AutoCloseable {
         });
     }
 
-    /** A failed shard and the version whose last run ended it. */
-    public record FailedShard(long shardId, String schemaName, int version) {
+    /**
+     * A failed shard and the version whose last run ended it. In JSON also {@code schema} (the same as
+     * {@code schemaName}, under the name every report uses) and {@code server}.
+     */
+    public record FailedShard(long shardId, String schemaName, String server, int version) {
+        @com.fasterxml.jackson.annotation.JsonProperty("schema")
+        public String schema() {
+            return schemaName;
+        }
+
+        @com.fasterxml.jackson.annotation.JsonIgnore
+        public ShardName name() {
+            return new ShardName(shardId, schemaName, server);
+        }
     }
 
     /** Failed shards whose last run ended in {@code runState} (drifted, refused, ...), lowest id first. */
     public List<FailedShard> failedBy(String runState, int limit) {
         return sql(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT s.shardId, s.schemaName, l.version FROM shards s"
+            try (PreparedStatement ps = c.prepareStatement("SELECT s.shardId, s.schemaName, s.serverKey, l.version FROM shards s"
                     + " JOIN log l ON l.shardId = s.shardId AND l.version > s.version"
                     + " WHERE s.state = 'failed' AND l.state = ? AND l.run = (SELECT MAX(x.run) FROM log x"
                     + " WHERE x.shardId = l.shardId AND x.version = l.version) ORDER BY s.shardId LIMIT ?")) {
@@ -1199,7 +1255,7 @@ public final class Catalog implements AutoCloseable {
                 try (ResultSet rs = ps.executeQuery()) {
                     List<FailedShard> out = new ArrayList<>();
                     while (rs.next()) {
-                        out.add(new FailedShard(rs.getLong(1), rs.getString(2), rs.getInt(3)));
+                        out.add(new FailedShard(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4)));
                     }
                     return out;
                 }

@@ -2,6 +2,7 @@ package io.shardschema.cli;
 
 import io.shardschema.ShardSchemaException;
 import io.shardschema.catalog.Shard;
+import io.shardschema.catalog.ShardName;
 import io.shardschema.schema.SchemaSnapshot;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -25,10 +26,11 @@ final class BaselineCommand implements Callable<Integer> {
         this.context = context;
     }
 
-    record Result(long shard, String schema, int fromVersion, int version, String fingerprint) implements Report {
+    record Result(long shard, String schema, String server, int fromVersion, int version, String fingerprint)
+            implements Report {
         @Override
         public String text() {
-            return "shard " + shard + " (" + schema + ") is now at version " + version + " (was " + fromVersion
+            return ShardName.text(shard, schema, server) + " is now at version " + version + " (was " + fromVersion
                     + "); its schema is the expected one (" + fingerprint.substring(0, 12) + ")";
         }
     }
@@ -50,6 +52,7 @@ final class BaselineCommand implements Callable<Integer> {
                     + " expected at version " + version + "; nothing was changed:\n" + diff.stripTrailing());
         }
         context.catalog().baseline(shard, target.version(), version, actual.fingerprint());
-        return context.print(new Result(shard, target.schemaName(), target.version(), version, actual.fingerprint()), json);
+        return context.print(new Result(shard, target.schemaName(), target.serverKey(), target.version(), version,
+                actual.fingerprint()), json);
     }
 }

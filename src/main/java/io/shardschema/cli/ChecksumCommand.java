@@ -2,6 +2,7 @@ package io.shardschema.cli;
 
 import io.shardschema.ShardSchemaException;
 import io.shardschema.catalog.Shard;
+import io.shardschema.catalog.ShardName;
 import io.shardschema.change.ChangeStatement;
 import io.shardschema.schema.DataChecksum;
 import io.shardschema.schema.SchemaSnapshot;
@@ -27,11 +28,12 @@ final class ChecksumCommand implements Callable<Integer> {
         this.context = context;
     }
 
-    record Result(long shard, String schema, String fingerprint, Map<String, Long> checksums) implements Report {
+    record Result(long shard, String schema, String server, String fingerprint, Map<String, Long> checksums)
+            implements Report {
         @Override
         public String text() {
-            StringBuilder sb = new StringBuilder(String.format("shard %d (%s): schema fingerprint %s%n", shard, schema,
-                    fingerprint));
+            StringBuilder sb = new StringBuilder(String.format("%s: schema fingerprint %s%n",
+                    ShardName.text(shard, schema, server), fingerprint));
             checksums.forEach((t, sum) -> sb.append(String.format("  %-40s %d%n", t, sum)));
             return sb.toString().stripTrailing();
         }
@@ -51,8 +53,9 @@ final class ChecksumCommand implements Callable<Integer> {
             return new Sums(schema, DataChecksum.of(c, c.getCatalog(), schema.tables().keySet()));
         });
         if (table != null && sums.checksums().isEmpty()) {
-            throw ShardSchemaException.usage("shard " + shard + " (" + s.schemaName() + ") has no table " + table);
+            throw ShardSchemaException.usage(s.name().text() + " has no table " + table);
         }
-        return context.print(new Result(shard, s.schemaName(), sums.schema().fingerprint(), sums.checksums()), json);
+        return context.print(new Result(shard, s.schemaName(), s.serverKey(), sums.schema().fingerprint(),
+                sums.checksums()), json);
     }
 }

@@ -2,6 +2,7 @@ package io.shardschema.cli;
 
 import io.shardschema.ShardSchemaException;
 import io.shardschema.catalog.Shard;
+import io.shardschema.catalog.ShardName;
 import io.shardschema.schema.SchemaSnapshot;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -27,7 +28,12 @@ final class DiffCommand implements Callable<Integer> {
         this.context = context;
     }
 
-    record Result(String from, String to, String fromFingerprint, String toFingerprint, String diff) implements Report {
+    /**
+     * {@code from} and {@code to} are the two sides' labels; {@code fromShard} and {@code toShard} name the shards
+     * ({@code fromShard} is null when the first side is a version's expected schema).
+     */
+    record Result(String from, String to, ShardName fromShard, ShardName toShard, String fromFingerprint,
+                  String toFingerprint, String diff) implements Report {
         @Override
         public String text() {
             return diff.isEmpty() ? from + " and " + to + " have the same schema (" + fromFingerprint.substring(0, 12) + ")"
@@ -47,18 +53,19 @@ final class DiffCommand implements Callable<Integer> {
                 targets, null, 2);
         for (FleetSchemas.Read<SchemaSnapshot> r : reads) {
             if (r.error() != null) {
-                throw ShardSchemaException.error("shard " + r.shard().id() + " (" + r.shard().schemaName() + "): " + r.error());
+                throw ShardSchemaException.error(r.shard().name().text() + ": " + r.error());
             }
         }
         String fromLabel = expected != null ? "expected at version " + version : label(reads.get(0).shard());
         SchemaSnapshot from = expected != null ? expected : reads.get(0).value();
         FleetSchemas.Read<SchemaSnapshot> to = reads.get(reads.size() - 1);
         String diff = from.diff(to.value(), fromLabel, label(to.shard()));
-        context.print(new Result(fromLabel, label(to.shard()), from.fingerprint(), to.value().fingerprint(), diff), json);
+        context.print(new Result(fromLabel, label(to.shard()), expected != null ? null : reads.get(0).shard().name(),
+                to.shard().name(), from.fingerprint(), to.value().fingerprint(), diff), json);
         return diff.isEmpty() ? 0 : ShardSchemaException.SOME_FAILED;
     }
 
     static String label(Shard shard) {
-        return "shard " + shard.id() + " (" + shard.schemaName() + ")";
+        return shard.name().text();
     }
 }

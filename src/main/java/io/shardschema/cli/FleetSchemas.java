@@ -45,7 +45,7 @@ final class FleetSchemas {
     static <T> T one(Config config, Dsn catalogDsn, Shard shard, ShardWork<T> work) {
         Read<T> read = all(config, catalogDsn, List.of(shard), 1, work).get(0);
         if (read.error() != null) {
-            throw ShardSchemaException.error("shard " + shard.id() + " (" + shard.schemaName() + "): " + read.error());
+            throw ShardSchemaException.error(shard.name().text() + ": " + read.error());
         }
         return read.value();
     }

@@ -21,7 +21,7 @@ final class LastVersionCommand implements Callable<Integer> {
         this.context = context;
     }
 
-    record Result(long shard, String schema, int version, String state, Run lastRun) implements Report {
+    record Result(long shard, String schema, String server, int version, String state, Run lastRun) implements Report {
         @Override
         public String text() {
             return String.valueOf(version);
@@ -31,7 +31,7 @@ final class LastVersionCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Shard s = context.catalog().requireShard(shard);
-        return context.print(new Result(shard, s.schemaName(), s.version(), s.state(),
+        return context.print(new Result(shard, s.schemaName(), s.serverKey(), s.version(), s.state(),
                 context.catalog().lastRun(shard).orElse(null)), json);
     }
 }

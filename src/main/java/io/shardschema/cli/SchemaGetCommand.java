@@ -2,6 +2,7 @@ package io.shardschema.cli;
 
 import io.shardschema.ShardSchemaException;
 import io.shardschema.catalog.Shard;
+import io.shardschema.catalog.ShardName;
 import io.shardschema.change.ChangeStatement;
 import io.shardschema.schema.SchemaSnapshot;
 import picocli.CommandLine.Command;
@@ -26,11 +27,12 @@ final class SchemaGetCommand implements Callable<Integer> {
         this.context = context;
     }
 
-    record Result(long shard, String schema, int version, String fingerprint, Map<String, String> tables) implements Report {
+    record Result(long shard, String schema, String server, int version, String fingerprint, Map<String, String> tables)
+            implements Report {
         @Override
         public String text() {
-            StringBuilder sb = new StringBuilder(String.format("-- shard %d (%s) at version %d, fingerprint %s%n%n",
-                    shard, schema, version, fingerprint));
+            StringBuilder sb = new StringBuilder(String.format("-- %s at version %d, fingerprint %s%n%n",
+                    ShardName.text(shard, schema, server), version, fingerprint));
             tables.values().forEach(t -> sb.append(t).append(";\n\n"));
             return sb.toString().stripTrailing();
         }
@@ -45,8 +47,9 @@ final class SchemaGetCommand implements Callable<Integer> {
         SchemaSnapshot schema = FleetSchemas.one(context.config(), context.catalog().dsn(), s,
                 c -> SchemaSnapshot.read(c, c.getCatalog(), table));
         if (table != null && schema.tables().isEmpty()) {
-            throw ShardSchemaException.usage("shard " + shard + " (" + s.schemaName() + ") has no table " + table);
+            throw ShardSchemaException.usage(s.name().text() + " has no table " + table);
         }
-        return context.print(new Result(shard, s.schemaName(), s.version(), schema.fingerprint(), schema.tables()), json);
+        return context.print(new Result(shard, s.schemaName(), s.serverKey(), s.version(), schema.fingerprint(),
+                schema.tables()), json);
     }
 }

@@ -2,6 +2,7 @@ package io.shardschema.cli;
 
 import io.shardschema.ShardSchemaException;
 import io.shardschema.catalog.Shard;
+import io.shardschema.catalog.ShardName;
 import io.shardschema.schema.SchemaSnapshot;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -33,16 +34,23 @@ final class SchemaValidateCommand implements Callable<Integer> {
         this.context = context;
     }
 
-    /** Shards whose schema is the same; {@code diff} goes from the reference to this group's schema. */
-    record Group(String fingerprint, List<Long> shards, String diff) {
+    /**
+     * Shards whose schema is the same: their ids, and the same shards named ({@code named}); {@code diff} goes from
+     * the reference to this group's schema.
+     */
+    record Group(String fingerprint, List<Long> shards, List<ShardName> named, String diff) {
     }
 
-    /** The shards at one version: the reference schema (the most common) and the groups that differ from it. */
+    /**
+     * The shards at one version: the reference schema (the most common), one shard that has it (its id,
+     * {@code referenceExample}, and named, {@code referenceExampleShard}), and the groups that differ from it.
+     */
     record VersionReport(int version, int shards, String referenceFingerprint, int referenceShards,
-                         long referenceExample, String referenceSchema, List<Group> outliers) {
+                         long referenceExample, ShardName referenceExampleShard, String referenceSchema,
+                         List<Group> outliers) {
     }
 
-    record Unreadable(long shard, String schema, String error) {
+    record Unreadable(long shard, String schema, String server, String error) {
     }
 
     record Result(List<VersionReport> versions, List<Unreadable> unreadable, int driftedShards) implements Report {
@@ -51,16 +59,17 @@ final class SchemaValidateCommand implements Callable<Integer> {
             StringBuilder sb = new StringBuilder();
             for (VersionReport v : versions) {
                 sb.append(String.format("version %d: %d of %d shards have the reference schema (fingerprint %s,"
-                        + " e.g. shard %d)%n", v.version, v.referenceShards, v.shards,
-                        v.referenceFingerprint.substring(0, 12), v.referenceExample));
+                        + " e.g. %s)%n", v.version, v.referenceShards, v.shards,
+                        v.referenceFingerprint.substring(0, 12), v.referenceExampleShard.text()));
                 for (Group g : v.outliers) {
-                    sb.append(String.format("  drift: %d shard(s) %s, fingerprint %s%n", g.shards.size(), g.shards,
-                            g.fingerprint.substring(0, 12)));
+                    sb.append(String.format("  drift: %d shard(s), fingerprint %s: %s%n", g.shards.size(),
+                            g.fingerprint.substring(0, 12),
+                            String.join(", ", g.named.stream().map(ShardName::text).toList())));
                     sb.append("    ").append(g.diff.stripTrailing().replace("\n", "\n    ")).append('\n');
                 }
             }
             for (Unreadable u : unreadable) {
-                sb.append(String.format("unreadable: shard %d (%s): %s%n", u.shard, u.schema, u.error));
+                sb.append(String.format("unreadable: %s: %s%n", ShardName.text(u.shard, u.schema, u.server), u.error));
             }
             return sb.append(driftedShards == 0 && unreadable.isEmpty() ? "no drift"
                     : driftedShards + " shard(s) drifted, " + unreadable.size() + " unreadable").toString();
@@ -84,7 +93,7 @@ final class SchemaValidateCommand implements Callable<Integer> {
         List<Unreadable> unreadable = new ArrayList<>();
         for (FleetSchemas.Read<SchemaSnapshot> r : reads) {
             if (r.error() != null) {
-                unreadable.add(new Unreadable(r.shard().id(), r.shard().schemaName(), r.error()));
+                unreadable.add(new Unreadable(r.shard().id(), r.shard().schemaName(), r.shard().serverKey(), r.error()));
             } else {
                 byVersion.computeIfAbsent(r.shard().version(), v -> new ArrayList<>()).add(r);
             }
@@ -109,17 +118,19 @@ final class SchemaValidateCommand implements Callable<Integer> {
         List<FleetSchemas.Read<SchemaSnapshot>> reference = groups.values().stream()
                 .max(Comparator.comparingInt(List::size)).orElseThrow();
         SchemaSnapshot ref = reference.get(0).value();
-        long example = reference.get(0).shard().id();
+        ShardName example = reference.get(0).shard().name();
         List<Group> outliers = new ArrayList<>();
         for (Map.Entry<String, List<FleetSchemas.Read<SchemaSnapshot>>> g : groups.entrySet()) {
             if (g.getValue() == reference) {
                 continue;
             }
             List<Long> ids = g.getValue().stream().map(r -> r.shard().id()).toList();
-            String diff = ref.diff(g.getValue().get(0).value(), "reference (shard " + example + ")",
-                    "shard " + ids.get(0) + (ids.size() > 1 ? " and " + (ids.size() - 1) + " more" : ""));
-            outliers.add(new Group(g.getKey(), ids, diff));
+            List<ShardName> named = g.getValue().stream().map(r -> r.shard().name()).toList();
+            String diff = ref.diff(g.getValue().get(0).value(), "reference, " + example.text(),
+                    named.get(0).text() + (ids.size() > 1 ? " and " + (ids.size() - 1) + " more" : ""));
+            outliers.add(new Group(g.getKey(), ids, named, diff));
         }
-        return new VersionReport(version, reads.size(), ref.fingerprint(), reference.size(), example, ref.text(), outliers);
+        return new VersionReport(version, reads.size(), ref.fingerprint(), reference.size(), example.id(), example,
+                ref.text(), outliers);
     }
 }

@@ -2,6 +2,7 @@ package io.shardschema.cli;
 
 import io.shardschema.ShardSchemaException;
 import io.shardschema.catalog.Shard;
+import io.shardschema.catalog.ShardName;
 import io.shardschema.config.DataSources;
 import io.shardschema.config.Dsn;
 import io.shardschema.runner.ShardConnections;
@@ -42,12 +43,12 @@ final class SchemaValidateShardCommand implements Callable<Integer> {
     record Replica(String dsn, String state, String fingerprint, String diff, String error) {
     }
 
-    record Result(long shard, String schema, String primary, String primaryFingerprint, List<Replica> replicas)
-            implements Report {
+    record Result(long shard, String schema, String server, String primary, String primaryFingerprint,
+                  List<Replica> replicas) implements Report {
         @Override
         public String text() {
-            StringBuilder sb = new StringBuilder(String.format("shard %d (%s) on %s: fingerprint %s%n", shard, schema,
-                    primary, primaryFingerprint.substring(0, 12)));
+            StringBuilder sb = new StringBuilder(String.format("%s on %s: fingerprint %s%n",
+                    ShardName.text(shard, schema, server), primary, primaryFingerprint.substring(0, 12)));
             for (Replica r : replicas) {
                 sb.append("replica ").append(r.dsn).append(": ").append(r.state);
                 if (r.error != null) {
@@ -81,14 +82,15 @@ final class SchemaValidateShardCommand implements Callable<Integer> {
                     .map(dsn -> read(pool, connections, dsn, shard.schemaName())).toList();
             Read primary = primaryRead.join();
             if (primary.error() != null) {
-                throw ShardSchemaException.error("shard " + id + " (" + shard.schemaName() + ") on its primary "
+                throw ShardSchemaException.error(shard.name().text() + " on its primary "
                         + Dsn.mask(shard.dsn()) + ": " + primary.error());
             }
             List<Replica> replicas = new ArrayList<>();
             for (int i = 0; i < replicaDsns.size(); i++) {
                 replicas.add(compare(primary.schema(), Dsn.mask(replicaDsns.get(i)), replicaReads.get(i).join()));
             }
-            context.print(new Result(id, shard.schemaName(), Dsn.mask(shard.dsn()), primary.schema().fingerprint(),
+            context.print(new Result(id, shard.schemaName(), shard.serverKey(), Dsn.mask(shard.dsn()),
+                    primary.schema().fingerprint(),
                     replicas), json);
             return replicas.stream().allMatch(r -> r.state().equals(SAME)) ? 0 : ShardSchemaException.SOME_FAILED;
         } finally {

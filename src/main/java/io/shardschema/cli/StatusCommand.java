@@ -4,6 +4,7 @@ import io.shardschema.catalog.Catalog;
 import io.shardschema.catalog.OnlineCatalog;
 import io.shardschema.catalog.Run;
 import io.shardschema.catalog.Shard;
+import io.shardschema.catalog.ShardName;
 import io.shardschema.catalog.Version;
 import io.shardschema.config.Config;
 import io.shardschema.runner.ThrottleControl;
@@ -34,7 +35,8 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     /** A task whose runner stopped heartbeating; {@code fromVersion} is the shard's version. */
-    record StalledTask(long shardId, String schema, int fromVersion, String task, java.time.Instant lastHeartbeat) {
+    record StalledTask(long shardId, String schema, String server, int fromVersion, String task,
+                       java.time.Instant lastHeartbeat) {
     }
 
     record Result(int shards, List<VersionStatus> versions, List<StalledTask> stalled,
@@ -75,8 +77,8 @@ final class StatusCommand implements Callable<Integer> {
             list(sb, "refused (by the guard: the change would block writes on a big table; or an online change pt-osc"
                     + " cannot run safely on the shard; `log` says why)", refused);
             for (StalledTask s : stalled) {
-                sb.append(String.format("%nstalled: shard %d (%s) at version %d, task %s, last heartbeat %s", s.shardId,
-                        s.schema, s.fromVersion, s.task, s.lastHeartbeat));
+                sb.append(String.format("%nstalled: %s at version %d, task %s, last heartbeat %s",
+                        ShardName.text(s.shardId, s.schema, s.server), s.fromVersion, s.task, s.lastHeartbeat));
             }
             return sb.toString();
         }
@@ -85,7 +87,7 @@ final class StatusCommand implements Callable<Integer> {
     private static void list(StringBuilder sb, String what, List<Catalog.FailedShard> shards) {
         if (!shards.isEmpty()) {
             sb.append(String.format("%n%s: ", what)).append(String.join(", ", shards.stream()
-                    .map(s -> "shard " + s.shardId() + " (" + s.schemaName() + ") at version " + s.version()).toList()));
+                    .map(s -> s.name().text() + " at version " + s.version()).toList()));
         }
     }
 
@@ -126,7 +128,7 @@ final class StatusCommand implements Callable<Integer> {
         }
         List<StalledTask> stalled = new ArrayList<>();
         for (Shard s : catalog.stalled(config.stallSeconds(), LISTED)) {
-            stalled.add(new StalledTask(s.id(), s.schemaName(), s.version(), s.task(), s.lastTaskHb()));
+            stalled.add(new StalledTask(s.id(), s.schemaName(), s.serverKey(), s.version(), s.task(), s.lastTaskHb()));
         }
         return new Result(total, out, stalled, catalog.failedBy(Run.DRIFTED, LISTED), catalog.failedBy(Run.REFUSED, LISTED),
                 catalog.pinnedShards(), throttle.description(), throttle, ThrottleControl.stopFilePresent(config.stopFile()),

@@ -38,7 +38,14 @@ class GuardAndVerifyTest {
         assertThat(fleet.column("SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '" + big
                 + "' AND TABLE_NAME = 't' AND COLUMN_NAME = 'id'")).as("the big table was not touched").containsExactly("int");
         Cli.Result status = Cli.run(fleet.configFile, "status");
-        assertThat(status.out()).contains("refused (by the guard").contains("shard 2 (" + big + ") at version 2");
+        assertThat(status.out()).contains("refused (by the guard").contains(fleet.shardName(2) + " at version 2");
+        JsonNode refused = Cli.run(fleet.configFile, "status", "--json").json().path("refused");
+        assertThat(refused).hasSize(1);
+        assertThat(refused.get(0).path("shardId").asLong()).isEqualTo(2);
+        assertThat(refused.get(0).path("schemaName").asText()).isEqualTo(big);
+        assertThat(refused.get(0).path("schema").asText()).isEqualTo(big);
+        assertThat(refused.get(0).path("server").asText()).isEqualTo(fleet.serverKey());
+        assertThat(refused.get(0).path("version").asInt()).isEqualTo(2);
 
         // The same change added with --force runs on the big table too.
         TestFleet forced = TestFleet.create(TestServers.shared(), "force", 1);
@@ -79,7 +86,12 @@ class GuardAndVerifyTest {
         assertThat(last.path("state").asText()).isEqualTo("drifted");
         assertThat(last.path("err").asText()).contains("+  `extra` int(11) DEFAULT NULL,");
         assertThat(Cli.run(fleet.configFile, "status").out())
-                .contains("drifted (the table differs").contains("shard 3 (" + drifted + ") at version 1");
+                .contains("drifted (the table differs").contains(fleet.shardName(3) + " at version 1");
+        JsonNode driftedJson = Cli.run(fleet.configFile, "status", "--json").json().path("drifted");
+        assertThat(driftedJson).hasSize(1);
+        assertThat(driftedJson.get(0).path("shardId").asLong()).isEqualTo(3);
+        assertThat(driftedJson.get(0).path("schema").asText()).isEqualTo(drifted);
+        assertThat(driftedJson.get(0).path("server").asText()).isEqualTo(fleet.serverKey());
 
         Cli.Result same = Cli.run(fleet.configFile, "diff", "--shard", "1", "--version", "1");
         assertThat(same.exit()).as(same.all()).isZero();
@@ -93,6 +105,7 @@ class GuardAndVerifyTest {
         fleet.execute("ALTER TABLE `" + drifted + "`.t DROP COLUMN extra");
         Cli.Result baseline = Cli.run(fleet.configFile, "baseline", "--shard", "3", "--version", "1");
         assertThat(baseline.exit()).as(baseline.all()).isZero();
+        assertThat(baseline.out()).startsWith(fleet.shardName(3) + " is now at version 1");
         assertThat(fleet.column("SELECT CONCAT(state, ':', version) FROM " + cat + ".shards WHERE shardId = 3"))
                 .containsExactly("ready:1");
         assertThat(fleet.column("SELECT state FROM " + cat + ".log WHERE shardId = 3 ORDER BY run DESC LIMIT 1"))

@@ -126,6 +126,19 @@ public final class TestFleet {
         }
     }
 
+    /** The server key of the shards' server, as reports name it ({@code host:port}). */
+    public String serverKey() {
+        return shardServer.rootDsn(null).serverKey();
+    }
+
+    /**
+     * How reports name shard {@code id} of this fleet (registered by {@link #registerAll()}, so shard N is
+     * schema N): {@code shard 3 (prefix_s00003@127.0.0.1:PORT)}.
+     */
+    public String shardName(int id) {
+        return "shard " + id + " (" + schemas.get(id - 1) + "@" + serverKey() + ")";
+    }
+
     public int addVersion(String table, String command) {
         Cli.Result r = Cli.run(configFile, "version", "add", "--table", table, "--command", command);
         if (r.exit() != 0) {
