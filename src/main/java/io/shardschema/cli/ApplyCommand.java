@@ -268,7 +268,8 @@ final class ApplyCommand implements Callable<Integer> {
         if (ran != null && ran.summary().refused() > 0) {
             return ShardSchemaException.REFUSED;
         }
-        return ran != null && failed > 0 ? ShardSchemaException.SOME_FAILED : 0;
+        // With --run, failed shards fail the apply even when nothing was left to run: a second apply is no greener.
+        return run && !check && failed > 0 ? ShardSchemaException.SOME_FAILED : 0;
     }
 
     private String summary(boolean changed, int shardsAdded, int shardsRemoved, int versionsAdded, int shardsKept,
@@ -329,8 +330,9 @@ final class ApplyCommand implements Callable<Integer> {
     }
 
     /**
-     * What makes a version: every field but how it was added (force, preflight) and what the preflight derived;
-     * the rollback only where the file declares one.
+     * What makes a version: every field but how it was added (force, preflight), what the preflight derived, and
+     * the gates' auto flags (`approve V` and `cutover V` set them in the catalog); the rollback only where the file
+     * declares one.
      */
     static String describe(Version v, boolean withRollback) {
         StringBuilder sb = new StringBuilder();
@@ -343,12 +345,6 @@ final class ApplyCommand implements Callable<Integer> {
         }
         new TreeMap<>(v.online().options()).forEach((k, val) -> sb.append("option: ").append(Printable.escape(k))
                 .append('=').append(Printable.escape(val)).append('\n'));
-        if (v.online().autoApprove()) {
-            sb.append("autoApprove: true\n");
-        }
-        if (v.online().autoCutover()) {
-            sb.append("autoCutover: true\n");
-        }
         if (v.online().finalInsert() != null) {
             sb.append("finalInsert: ").append(Printable.escape(v.online().finalInsert())).append('\n');
         }

@@ -12,6 +12,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import com.fasterxml.jackson.core.util.JsonParserDelegate;
 import io.shardschema.Printable;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import io.shardschema.ShardSchemaException;
@@ -77,6 +79,9 @@ public record FleetFile(Path path, List<ShardEntry> shards, List<DiscoverRule> d
         @Override
         public void check(int position) {
             require(dsn, "dsn", "a shard");
+            if (replicas != null && replicas.stream().anyMatch(r -> r == null || r.isBlank())) {
+                throw new IllegalArgumentException("a replica is empty");
+            }
         }
     }
 
@@ -124,6 +129,9 @@ public record FleetFile(Path path, List<ShardEntry> shards, List<DiscoverRule> d
             if (version != null && version != position) {
                 throw new IllegalArgumentException("version: " + version + " is entry " + position
                         + " of the list; versions are numbered by their order");
+            }
+            if (options != null && options.values().stream().anyMatch(o -> o == null)) {
+                throw new IllegalArgumentException("an option has no value");
             }
             if (validate != null) {
                 require(validate.query, "query", "validate");
@@ -204,6 +212,26 @@ public record FleetFile(Path path, List<ShardEntry> shards, List<DiscoverRule> d
         }
     }
 
+    /**
+     * Refuses YAML aliases ({@code *name}): Jackson would read one as the anchor's name, a string, so that
+     * {@code like: *apps} would match nothing and, with prune, remove shards.
+     */
+    private static final class NoAliases extends JsonParserDelegate {
+        NoAliases(JsonParser p) {
+            super(p);
+        }
+
+        @Override
+        public JsonToken nextToken() throws IOException {
+            JsonToken t = super.nextToken();
+            if (delegate instanceof YAMLParser y && y.isCurrentAlias()) {
+                throw new JsonMappingException(this, "YAML aliases (*name) are not supported: write the value out",
+                        currentTokenLocation());
+            }
+            return t;
+        }
+    }
+
     /** Reads and checks the file; a malformed one is a usage error (exit 2) naming the line and the field. */
     public static FleetFile read(Path file) {
         Document doc;
@@ -212,7 +240,8 @@ public record FleetFile(Path path, List<ShardEntry> shards, List<DiscoverRule> d
                 throw ShardSchemaException.usage(file + " is larger than " + (MAX_BYTES >> 20) + " MB");
             }
             String text = Files.readString(file);
-            doc = text.isBlank() ? null : YAML.readValue(text, Document.class);
+            doc = text.isBlank() ? null : YAML.readValue(new NoAliases(YAML.getFactory().createParser(text)),
+                    Document.class);
         } catch (JsonProcessingException e) {
             throw ShardSchemaException.usage(file + ": " + describe(e) + "; nothing was written");
         } catch (IOException e) {

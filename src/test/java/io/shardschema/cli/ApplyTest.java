@@ -141,6 +141,9 @@ class ApplyTest {
                 {"versions: [\n", "line 2"},
                 {"versions:\n  - table: t\n    file: missing.sql\n", "line 2", "cannot read the file of version 1"},
                 {"", "is empty"},
+                {"discover:\n  - dsn: &db x\n    like: a\n  - dsn: *db\n    like: b\n", "line 4", "aliases"},
+                {"versions:\n  - table: t\n    command: ADD COLUMN c INT\n    options: {chunk-size: ~}\n",
+                        "line 2", "an option has no value"},
         };
         int i = 0;
         for (String[] c : cases) {
