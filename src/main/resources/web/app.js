@@ -60,7 +60,8 @@ async function act(what, method, path, body) {
 
 function summary(r) {
   if (r.action) return r.action + ' on ' + r.tasks + ' started task(s); ' + r.resumed + ' waiting shard(s) handed back';
-  if (r.retried) return r.retried.length ? 'retrying shards ' + r.retried.join(', ') : 'no failed shard to retry';
+  if (r.retried) return r.retried.length ? 'retrying ' + r.named.map(n => shardName(n.id, n.schema, n.server)).join(', ')
+      : 'no failed shard to retry';
   if (r.state) return r.state;
   return 'done';
 }
@@ -84,6 +85,11 @@ function shardLink(id, label) {
   return el('a', {href: '#/shard/' + id}, label || ('shard ' + id));
 }
 
+/** How the page names a shard, as the command line does: "shard 17 (app_017@10.0.3.87:3306)". */
+function shardName(id, schema, server) {
+  return 'shard ' + id + ' (' + schema + '@' + server + ')';
+}
+
 function showThrottle(status) {
   const t = document.getElementById('throttle');
   const throttle = status.throttleState;
@@ -104,7 +110,7 @@ async function fleetView() {
   // Drifted and refused shards have a version; stalled tasks the version they started from.
   const trouble = (title, shards) => {
     if (shards.length) lists.push(el('section', {}, el('h3', {}, title), el('p', {}, shards.map((s, i) => [i ? ', ' : '',
-      shardLink(s.shardId, 'shard ' + s.shardId + ' (' + (s.schemaName ?? s.schema) + ')'),
+      shardLink(s.shardId, shardName(s.shardId, s.schema, s.server)),
       ' at version ' + (s.version ?? s.fromVersion)]))));
   };
   trouble('Drifted (the table differs from the expected result)', status.drifted);
@@ -149,7 +155,7 @@ async function versionView(number, params) {
   const cells = list.shards.map(s => {
     const state = cellState(s, number, prev);
     return el('a', {class: state, href: '#/shard/' + s.id, 'data-shard': s.id, 'data-state': state,
-      title: 'shard ' + s.id + ' ' + s.schemaName + ': ' + state + ' (at version ' + s.version + ')'});
+      title: shardName(s.id, s.schemaName, s.serverKey) + ': ' + state + ' (at version ' + s.version + ')'});
   });
   const problems = list.shards.filter(s => ['failed', 'drifted', 'refused'].includes(cellState(s, number, prev)));
   const online = v.type !== 'sql';
@@ -174,8 +180,9 @@ async function versionView(number, params) {
         .map(s => [el('span', {class: 'swatch ' + s}), s])),
     el('div', {class: 'grid', id: 'grid'}, cells),
     problems.length ? el('section', {}, el('h3', {}, 'Failed at this version (this page)'),
-        el('table', {}, el('tr', {}, el('th', {}, 'shard'), el('th', {}, 'schema'), el('th', {}, 'last run'), el('th', {})),
-            problems.map(s => el('tr', {}, el('td', {}, shardLink(s.id)), el('td', {}, s.schemaName),
+        el('table', {}, el('tr', {}, el('th', {}, 'shard'), el('th', {}, 'schema'), el('th', {}, 'server'),
+            el('th', {}, 'last run'), el('th', {})),
+            problems.map(s => el('tr', {}, el('td', {}, shardLink(s.id)), el('td', {}, s.schemaName), el('td', {}, s.serverKey),
                 el('td', {}, s.lastRunState || ''),
                 el('td', {}, button('Retry', () => act('retry shard ' + s.id, 'POST', '/shards/' + s.id + '/retry', {}))))))) : null,
   ];
@@ -205,7 +212,7 @@ async function shardView(id, openKeys) {
                 r.output ? el('pre', {}, r.output) : null, r.err ? el('pre', {class: 'err'}, r.err) : null) : null));
   });
   return [
-    el('h2', {}, 'Shard ' + id + ': ' + shard.schema),
+    el('h2', {}, 'Shard ' + id + ': ' + shard.schema + '@' + shard.server),
     el('p', {id: 'shard-state'}, 'At version ' + shard.version + ', ' + shard.state + '. ',
         shard.state === 'failed' ? button('Retry', () => act('retry shard ' + id, 'POST', '/shards/' + id + '/retry', {})) : null),
     el('section', {}, el('h3', {}, 'Online tasks'), tasks.length ? el('table', {id: 'online'},

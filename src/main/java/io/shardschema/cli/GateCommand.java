@@ -1,6 +1,8 @@
 package io.shardschema.cli;
 
 import io.shardschema.catalog.OnlineCatalog;
+import io.shardschema.catalog.Shard;
+import io.shardschema.catalog.ShardName;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -27,20 +29,22 @@ abstract class GateCommand implements Callable<Integer> {
     /** What the action did to a task, for the report: "approved", "cut-over requested", ... */
     abstract String verb();
 
-    record Result(String action, int version, Long shard, int tasks, int resumed) implements Report {
+    /** {@code shard}, {@code schema} and {@code server}: the one shard given, or null for every shard. */
+    record Result(String action, int version, Long shard, String schema, String server, int tasks, int resumed)
+            implements Report {
         @Override
         public String text() {
             return String.format("version %d%s: %s on %d started task(s); %d waiting shard(s) handed back to the"
-                    + " runners", version, shard == null ? " (every shard)" : " shard " + shard, action, tasks, resumed);
+                    + " runners", version, shard == null ? " (every shard)" : " " + ShardName.text(shard, schema, server),
+                    action, tasks, resumed);
         }
     }
 
     @Override
     public Integer call() {
-        if (shard != null) {
-            context.catalog().requireShard(shard);
-        }
+        Shard one = shard == null ? null : context.catalog().requireShard(shard);
         OnlineCatalog.GateResult r = apply(context.catalog().online(), version, shard);
-        return context.print(new Result(verb(), version, shard, r.marked(), r.woken()), json);
+        return context.print(new Result(verb(), version, shard, one == null ? null : one.schemaName(),
+                one == null ? null : one.serverKey(), r.marked(), r.woken()), json);
     }
 }

@@ -1,12 +1,15 @@
 package io.shardschema.cli;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import io.shardschema.catalog.OnlineCatalog;
 import io.shardschema.catalog.Run;
+import io.shardschema.catalog.ShardName;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "log", description = "Show runs: what was executed, its output and its error; and the phase, progress and"
@@ -28,12 +31,22 @@ final class LogCommand implements Callable<Integer> {
         this.context = context;
     }
 
-    record Result(List<Run> runs, List<OnlineCatalog.Task> online) implements Report {
+    /** A run with its shard's schema and server; in JSON the run's fields stay at the top level. */
+    record NamedRun(@JsonUnwrapped Run run, String schema, String server) {
+    }
+
+    /** An online task with its shard's schema and server; in JSON the task's fields stay at the top level. */
+    record NamedTask(@JsonUnwrapped OnlineCatalog.Task task, String schema, String server) {
+    }
+
+    record Result(List<NamedRun> runs, List<NamedTask> online) implements Report {
         @Override
         public String text() {
             StringBuilder sb = new StringBuilder();
-            for (Run r : runs) {
-                sb.append(String.format("shard %d version %d run %d: %s (runner %s, %s -> %s)%n", r.shardId(), r.version(),
+            for (NamedRun named : runs) {
+                Run r = named.run();
+                sb.append(String.format("%s version %d run %d: %s (runner %s, %s -> %s)%n",
+                        ShardName.text(r.shardId(), named.schema(), named.server()), r.version(),
                         r.run(), r.state(), r.runner(), r.startedAt(), r.finishedAt()));
                 line(sb, "message", r.message());
                 line(sb, "executed", r.executed());
@@ -41,8 +54,10 @@ final class LogCommand implements Callable<Integer> {
                 line(sb, "error", r.err());
             }
             sb.append(runs.size()).append(" runs");
-            for (OnlineCatalog.Task t : online) {
-                sb.append(String.format("%nonline: shard %d version %d: %s", t.shardId(), t.version(), t.describe()));
+            for (NamedTask named : online) {
+                OnlineCatalog.Task t = named.task();
+                sb.append(String.format("%nonline: %s version %d: %s", ShardName.text(t.shardId(), named.schema(),
+                        named.server()), t.version(), t.describe()));
             }
             return sb.toString();
         }
@@ -62,7 +77,23 @@ final class LogCommand implements Callable<Integer> {
         if (shard != null) {
             context.catalog().requireShard(shard);
         }
-        return context.print(new Result(context.catalog().runs(shard, version, limit),
-                context.catalog().online().tasks(version, shard, limit)), json);
+        List<Run> runs = context.catalog().runs(shard, version, limit);
+        List<OnlineCatalog.Task> tasks = context.catalog().online().tasks(version, shard, limit);
+        Map<Long, ShardName> names = context.catalog().names(java.util.stream.Stream.concat(
+                runs.stream().map(Run::shardId), tasks.stream().map(OnlineCatalog.Task::shardId)).toList());
+        return context.print(new Result(
+                runs.stream().map(r -> new NamedRun(r, schema(names, r.shardId()), server(names, r.shardId()))).toList(),
+                tasks.stream().map(t -> new NamedTask(t, schema(names, t.shardId()), server(names, t.shardId()))).toList()),
+                json);
+    }
+
+    private static String schema(Map<Long, ShardName> names, long id) {
+        ShardName n = names.get(id);
+        return n == null ? null : n.schema();
+    }
+
+    private static String server(Map<Long, ShardName> names, long id) {
+        ShardName n = names.get(id);
+        return n == null ? null : n.server();
     }
 }

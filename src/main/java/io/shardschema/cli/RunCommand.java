@@ -2,6 +2,7 @@ package io.shardschema.cli;
 
 import io.shardschema.ShardSchemaException;
 import io.shardschema.catalog.Catalog;
+import io.shardschema.catalog.ShardName;
 import io.shardschema.config.Config;
 import io.shardschema.runner.Runner;
 import me.tongfei.progressbar.ProgressBar;
@@ -12,6 +13,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "run", mixinStandardHelpOptions = true, description = "Claim and apply pending tasks until none is left (with --follow: keep polling"
@@ -31,7 +33,11 @@ final class RunCommand implements Callable<Integer> {
         this.context = context;
     }
 
-    record Result(Runner.Summary summary, int failedShards) implements Report {
+    /** At most this many failed shards are named; `status` and `shard list --state failed` have them all. */
+    private static final int LISTED = 20;
+
+    /** {@code failedShards}: how many shards are failed (by any runner); {@code failed}: the first of them, named. */
+    record Result(Runner.Summary summary, int failedShards, List<ShardName> failed) implements Report {
         @Override
         public String text() {
             Runner.Summary s = summary;
@@ -41,7 +47,10 @@ final class RunCommand implements Callable<Integer> {
                     s.failed(), s.refused(), s.waiting(),
                     s.leasesLost(), s.takeovers(),
                     s.stoppedByStopFile() ? "; stopped by the stop file" : "",
-                    failedShards > 0 ? "\n" + failedShards + " shards are failed: see `shardschema status` and `shardschema log`" : "");
+                    failedShards > 0 ? "\n" + failedShards + " shards are failed: "
+                            + String.join(", ", failed.stream().map(ShardName::text).toList())
+                            + (failedShards > failed.size() ? " and " + (failedShards - failed.size()) + " more" : "")
+                            + ": see `shardschema status` and `shardschema log`" : "");
         }
     }
 
@@ -79,6 +88,6 @@ final class RunCommand implements Callable<Integer> {
         } else {
             summary = new Runner(catalog, config, workers, follow, (shard, version, outcome) -> { }, Clock.systemUTC()).run();
         }
-        return new Result(summary, catalog.failedShardIds().size());
+        return new Result(summary, catalog.failedShardIds().size(), catalog.failedShards(LISTED));
     }
 }

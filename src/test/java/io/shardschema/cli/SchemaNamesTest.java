@@ -71,6 +71,29 @@ class SchemaNamesTest {
     }
 
     @Test
+    void aHostileNameFromAnOlderRowIsEscapedWhereverAReportNamesTheShard() {
+        TestFleet fleet = TestFleet.create(TestServers.shared(), "hostile", 0);
+        String hostile = fleet.prefix + "_esc\u001b[31m\u202egpj";
+        String serverKey = "127.0.0.1:" + fleet.server.port();
+        // A row as an older tool could have written it (registration refuses such a name now), failed at version 0.
+        fleet.execute("INSERT INTO " + cat(fleet) + ".shards (schemaName, shardDSN, serverKey, state) VALUES ('"
+                + hostile + "', 'root@tcp(" + serverKey + ")/', '" + serverKey + "', 'failed')");
+        String named = "shard 1 (" + fleet.prefix + "_esc\\u001B[31m\\u202Egpj@" + serverKey + ")";
+
+        Cli.Result run = Cli.run(fleet.configFile, "run");
+        assertThat(run.exit()).as(run.all()).isEqualTo(3);
+        assertThat(run.out()).contains("1 shards are failed: " + named).doesNotContain("\u001b").doesNotContain("\u202e");
+        Cli.Result retry = Cli.run(fleet.configFile, "retry", "--shard", "1");
+        assertThat(retry.exit()).as(retry.all()).isZero();
+        assertThat(retry.out()).isEqualTo("retrying " + named + "\n");
+        // JSON carries the name itself (JSON escapes control characters its own way).
+        fleet.execute("UPDATE " + cat(fleet) + ".shards SET state = 'failed'");
+        JsonNode json = Cli.run(fleet.configFile, "retry", "--shard", "1", "--json").json().path("named").get(0);
+        assertThat(json.path("schema").asText()).isEqualTo(hostile);
+        assertThat(json.path("server").asText()).isEqualTo(serverKey);
+    }
+
+    @Test
     void nonAsciiNamesWorkInPreflightAndRollout() {
         TestFleet fleet = TestFleet.create(TestServers.shared(), "nonascii", 0);
         String name = fleet.prefix + "_caf\u00e9_\u65e5\u672c";

@@ -1,5 +1,6 @@
 package io.shardschema.online;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.shardschema.embedded.MariaDbServer;
 import io.shardschema.runner.ThrottleControl;
 import io.shardschema.testing.Cli;
@@ -76,8 +77,13 @@ class OnlineControlTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> !fleet.column("SELECT COALESCE(progress, '') FROM "
                 + cat(fleet) + ".online").get(0).isEmpty());
         assertThat(cli(fleet, "status").out()).containsPattern("version 1 online: 1 copying \\(mean \\d+%");
-        assertThat(cli(fleet, "log", "--shard", "1").out()).containsPattern("online: shard 1 version 1: copying: \\d+%")
+        assertThat(cli(fleet, "log", "--shard", "1").out()).containsPattern("online: " + java.util.regex.Pattern.quote("shard 1 (" + schema + "@" + fleet.serverKey() + ")")
+                + " version 1: copying: \\d+%")
                 .containsPattern("table ~\\d+ rows");
+        JsonNode task = cli(fleet, "log", "--shard", "1", "--json").json().path("online").get(0);
+        assertThat(task.path("shardId").asLong()).isEqualTo(1);
+        assertThat(task.path("schema").asText()).isEqualTo(schema);
+        assertThat(task.path("server").asText()).isEqualTo(fleet.serverKey());
 
         ThrottleControl.write(fleet.dir.resolve("throttle"), "pause");
         Thread.sleep(3000);

@@ -115,7 +115,14 @@ class OnlineLifecycleTest {
         assertThat(cli(fleet, "retry", "--all").exit()).isZero();
         assertThat(cli(fleet, "run").exit()).isZero();
         assertThat(phase(fleet)).isEqualTo("awaiting cut-over");
-        assertThat(cli(fleet, "cutover", "1", "--shard", "1").exit()).isZero();
+        Cli.Result cutover = cli(fleet, "cutover", "1", "--shard", "1", "--json");
+        assertThat(cutover.exit()).as(cutover.all()).isZero();
+        assertThat(cutover.json().path("shard").asLong()).isEqualTo(1);
+        assertThat(cutover.json().path("schema").asText()).isEqualTo(schema);
+        assertThat(cutover.json().path("server").asText()).isEqualTo(fleet.serverKey());
+        assertThat(cutover.json().path("tasks").asInt()).isEqualTo(1);
+        // Asked again (the gate is open already), the text names the shard too.
+        assertThat(cli(fleet, "cutover", "1", "--shard", "1").out()).startsWith("version 1 " + fleet.shardName(1) + ": ");
         assertThat(cli(fleet, "run").exit()).isZero();
         assertThat(columns(fleet, schema, "t")).containsExactly("id", "v", "z");
         assertThat(triggers(fleet, schema)).isZero();

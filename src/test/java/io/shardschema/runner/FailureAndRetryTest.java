@@ -1,5 +1,6 @@
 package io.shardschema.runner;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.shardschema.testing.Cli;
 import io.shardschema.testing.TestFleet;
 import io.shardschema.testing.TestServers;
@@ -29,6 +30,18 @@ class FailureAndRetryTest {
         Cli.Result run = Cli.run(fleet.configFile, "run");
 
         assertThat(run.exit()).as(run.all()).isEqualTo(3);
+        // The summary names the failed shards (shards 4-6 hold schemas 4-6) by id and schema@server.
+        assertThat(run.out()).contains("3 shards are failed: " + fleet.shardName(4) + ", " + fleet.shardName(5) + ", "
+                + fleet.shardName(6) + ": see");
+        Cli.Result summary = Cli.run(fleet.configFile, "run", "--json");
+        assertThat(summary.json().path("failedShards").asInt()).as(summary.out()).isEqualTo(3);
+        assertThat(summary.json().path("failed")).hasSize(3);
+        for (int i = 0; i < 3; i++) {
+            JsonNode failed = summary.json().path("failed").get(i);
+            assertThat(failed.path("id").asLong()).isEqualTo(4 + i);
+            assertThat(failed.path("schema").asText()).isEqualTo(broken.get(i));
+            assertThat(failed.path("server").asText()).isEqualTo(fleet.serverKey());
+        }
         String cat = "`" + fleet.prefix + "_catalog`";
         assertThat(fleet.column("SELECT schemaName FROM " + cat + ".shards WHERE state = 'failed' ORDER BY schemaName"))
                 .containsExactlyElementsOf(broken);
@@ -38,7 +51,12 @@ class FailureAndRetryTest {
         assertThat(fleet.count("SELECT COUNT(*) FROM " + cat + ".log WHERE version = 2 AND state = 'failed'"
                 + " AND err LIKE '%Table%extra%already exists%'")).isEqualTo(6);
         Cli.Result log = Cli.run(fleet.configFile, "log", "--shard", "4", "--version", "2");
-        assertThat(log.out()).contains("ERROR 1050").contains("marked failed");
+        assertThat(log.out()).contains("ERROR 1050").contains("marked failed").contains(fleet.shardName(4) + " version 2 run 2: failed");
+        JsonNode logRun = Cli.run(fleet.configFile, "log", "--shard", "4", "--version", "2", "--json").json().path("runs").get(0);
+        assertThat(logRun.path("shardId").asLong()).isEqualTo(4);
+        assertThat(logRun.path("state").asText()).isEqualTo("failed");
+        assertThat(logRun.path("schema").asText()).isEqualTo(broken.get(0));
+        assertThat(logRun.path("server").asText()).isEqualTo(fleet.serverKey());
         Cli.Result status = Cli.run(fleet.configFile, "status", "--json");
         assertThat(status.out()).contains("\"failed\" : 3").contains("\"blocked\" : 3");
 
@@ -46,8 +64,17 @@ class FailureAndRetryTest {
         for (String s : broken) {
             fleet.execute("DROP TABLE `" + s + "`.extra");
         }
+        Cli.Result retryOne = Cli.run(fleet.configFile, "retry", "--shard", "4", "--json");
+        assertThat(retryOne.exit()).as(retryOne.all()).isZero();
+        assertThat(retryOne.json().path("retried")).hasSize(1);
+        assertThat(retryOne.json().path("retried").get(0).asLong()).isEqualTo(4);
+        JsonNode retried = retryOne.json().path("named").get(0);
+        assertThat(retried.path("id").asLong()).isEqualTo(4);
+        assertThat(retried.path("schema").asText()).isEqualTo(broken.get(0));
+        assertThat(retried.path("server").asText()).isEqualTo(fleet.serverKey());
         Cli.Result retry = Cli.run(fleet.configFile, "retry", "--all");
         assertThat(retry.exit()).as(retry.all()).isZero();
+        assertThat(retry.out()).contains("retrying " + fleet.shardName(5) + ", " + fleet.shardName(6));
         Cli.Result again = Cli.run(fleet.configFile, "run", "--json");
         assertThat(again.exit()).as(again.all()).isZero();
         assertThat(again.out()).contains("\"applied\" : 6");

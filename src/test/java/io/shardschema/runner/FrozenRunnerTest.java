@@ -1,5 +1,6 @@
 package io.shardschema.runner;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.shardschema.testing.Cli;
 import io.shardschema.testing.RunnerProcess;
 import io.shardschema.testing.TestFleet;
@@ -67,6 +68,15 @@ class FrozenRunnerTest {
                         "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = 'ALTER TABLE `t` ADD COLUMN x INT'"
                                 + " AND STATE LIKE '%metadata lock%'") == 1);
                 frozen.freeze();
+                // A frozen runner stops heartbeating: after stallSeconds, status lists its task as stalled, named.
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() ->
+                        Cli.run(fleet.configFile, "status", "--json").json().path("stalled").size() == 1);
+                assertThat(Cli.run(fleet.configFile, "status").out())
+                        .contains("stalled: " + fleet.shardName(1) + " at version 0, task ");
+                JsonNode stalled = Cli.run(fleet.configFile, "status", "--json").json().path("stalled").get(0);
+                assertThat(stalled.path("shardId").asLong()).isEqualTo(1);
+                assertThat(stalled.path("schema").asText()).isEqualTo(schema);
+                assertThat(stalled.path("server").asText()).isEqualTo(fleet.serverKey());
                 second = Cli.start(fleet.configFile, "run", "--json");
                 String cat = "`" + fleet.prefix + "_catalog`";
                 await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() ->

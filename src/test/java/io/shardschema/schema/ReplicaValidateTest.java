@@ -77,10 +77,14 @@ class ReplicaValidateTest {
         assertThat(r.path("dsn").asText()).isEqualTo("root@tcp(127.0.0.1:" + replica.port() + ")/");
         assertThat(r.path("state").asText()).isEqualTo("same");
         assertThat(report.path("primaryFingerprint").asText()).hasSize(64);
+        assertThat(report.path("shard").asLong()).isEqualTo(id);
+        assertThat(report.path("schema").asText()).isEqualTo(schema);
+        assertThat(report.path("server").asText()).isEqualTo(primary.rootDsn(null).serverKey());
         assertThat(r.path("fingerprint").asText()).isEqualTo(report.path("primaryFingerprint").asText());
         Cli.Result text = Cli.run(fleet.configFile, "schema", "validate-shard", String.valueOf(id));
         assertThat(text.exit()).as(text.all()).isZero();
-        assertThat(text.out()).contains("1 of 1 replicas match the primary");
+        assertThat(text.out()).startsWith("shard " + id + " (" + schema + "@" + primary.rootDsn(null).serverKey() + ") on ")
+                .contains("1 of 1 replicas match the primary");
 
         // A change made on the replica only: replication does not carry it back to the primary.
         try (Connection c = DataSources.connect(replica.rootDsn(schema)); Statement s = c.createStatement()) {

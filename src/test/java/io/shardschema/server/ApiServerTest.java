@@ -163,17 +163,26 @@ class ApiServerTest {
         assertThat(one.status).isEqualTo(200);
         assertThat(one.json().path("version").asInt()).isEqualTo(1);
         assertThat(one.json().path("schema").asText()).isEqualTo(fleet.schemas.get(2));
+        assertThat(one.json().path("server").asText()).isEqualTo(fleet.serverKey());
         assertThat(one.json().path("lastRun").path("state").asText()).isEqualTo("applied");
 
         Response runs = get(base, "/api/v1/shards/2/runs", null);
         assertThat(runs.status).isEqualTo(200);
         assertThat(runs.json().path("runs")).singleElement().satisfies(r -> {
             assertThat(r.path("shardId").asLong()).isEqualTo(2);
+            assertThat(r.path("schema").asText()).isEqualTo(fleet.schemas.get(1));
+            assertThat(r.path("server").asText()).isEqualTo(fleet.serverKey());
             assertThat(r.path("version").asInt()).isEqualTo(1);
             assertThat(r.path("state").asText()).isEqualTo("applied");
             assertThat(r.path("executed").asText()).contains("ADD COLUMN z INT");
         });
         assertThat(get(base, "/api/v1/runs?version=1", null).json().path("runs")).hasSize(SHARDS);
+        Response drift = get(base, "/api/v1/drift", TOKEN);
+        assertThat(drift.status).as(drift.body).isEqualTo(200);
+        JsonNode example = drift.json().path("versions").get(0).path("referenceExampleShard");
+        assertThat(example.path("id").asLong()).isEqualTo(1);
+        assertThat(example.path("schema").asText()).isEqualTo(fleet.schemas.get(0));
+        assertThat(example.path("server").asText()).isEqualTo(fleet.serverKey());
 
         Response metrics = get(base, "/metrics", null);
         assertThat(metrics.status).isEqualTo(200);

@@ -67,7 +67,7 @@ class DashboardBrowserTest {
             assertThat(cell(browser, 2, "waiting")).isEqualTo("5");
             assertThat(cell(browser, 2, "blocked")).isEqualTo("1");
             assertThat(browser.findElement(By.tagName("main")).getText())
-                    .contains("6 shards").contains("Drifted").contains("shard 6 (" + fleet.schemas.get(5) + ") at version 1");
+                    .contains("6 shards").contains("Drifted").contains(fleet.shardName(6) + " at version 1");
             assertThat(browser.findElement(By.id("runners")).getText()).as("serve --run's runner, idle at the gate")
                     .containsPattern("Runners: \\S+ \\(0 of 8 workers busy\\)");
             screenshot(browser, "fleet.png");
@@ -78,7 +78,10 @@ class DashboardBrowserTest {
             assertThat(browser.findElement(By.cssSelector("#grid a[data-shard='6']")).getAttribute("data-state"))
                     .isEqualTo("drifted");
             assertThat(browser.findElements(By.cssSelector("#grid a[data-state='done']"))).hasSize(5);
-            assertThat(browser.findElement(By.tagName("main")).getText()).contains("Failed at this version").contains("drifted");
+            assertThat(browser.findElement(By.cssSelector("#grid a[data-shard='6']")).getAttribute("title"))
+                    .startsWith(fleet.shardName(6) + ": drifted");
+            assertThat(browser.findElement(By.tagName("main")).getText()).contains("Failed at this version").contains("drifted")
+                    .contains(fleet.serverKey());
             browser.get(base + "#/version/2?filter=failed&page=0");
             wait.until(d -> d.findElements(By.cssSelector("#grid a")).size() == 1);
             assertThat(browser.findElement(By.cssSelector("#grid a")).getAttribute("data-state")).isEqualTo("blocked");
@@ -92,6 +95,8 @@ class DashboardBrowserTest {
             token.sendKeys(TOKEN, Keys.TAB);
             browser.get(base + "#/shard/1");
             wait.until(d -> phase(d).equals("awaiting approval"));
+            assertThat(browser.findElement(By.cssSelector("main h2")).getText())
+                    .isEqualTo("Shard 1: " + fleet.schemas.get(0) + "@" + fleet.serverKey());
             assertThat(browser.findElement(By.id("runs")).getText()).contains("applied").contains("ADD COLUMN c INT");
             browser.findElement(By.cssSelector("#online button.approve")).click();
             wait.until(d -> d.findElement(By.id("message")).getText().contains("approved on 1 started task(s)"));
