@@ -5,6 +5,7 @@ import io.shardschema.ShardSchemaException;
 import io.shardschema.catalog.Catalog;
 import io.shardschema.catalog.CatalogLayout;
 import io.shardschema.catalog.Shard;
+import io.shardschema.catalog.ShardName;
 import io.shardschema.catalog.Version;
 import io.shardschema.change.ChangeStatement;
 import io.shardschema.config.Config;
@@ -50,8 +51,10 @@ final class ApplyCommand implements Callable<Integer> {
 
     /** A shard by id (null while only planned) and schema@server. */
     record ShardItem(Long id, String schema, String server) {
+        /** As every report names a shard; one only planned has no id yet. */
         String label() {
-            return Printable.escape(schema) + "@" + server + (id == null ? "" : " (id " + id + ")");
+            return id == null ? "shard " + Printable.escape(schema) + "@" + Printable.escape(server)
+                    : ShardName.text(id, schema, server);
         }
     }
 
@@ -78,8 +81,8 @@ final class ApplyCommand implements Callable<Integer> {
         public String text() {
             StringBuilder sb = new StringBuilder(summary);
             String verb = check ? "would add" : "added";
-            shards.added.forEach(s -> sb.append("\n").append(verb).append(" shard ").append(s.label()));
-            shards.removed.forEach(s -> sb.append("\n").append(check ? "would remove" : "removed").append(" shard ")
+            shards.added.forEach(s -> sb.append("\n").append(verb).append(" ").append(s.label()));
+            shards.removed.forEach(s -> sb.append("\n").append(check ? "would remove" : "removed").append(" ")
                     .append(s.label()));
             versions.added.forEach(v -> sb.append("\n").append(verb).append(" version ").append(v.version)
                     .append(" (").append(v.type).append("): ").append(Printable.escape(v.statement)));
@@ -174,7 +177,7 @@ final class ApplyCommand implements Callable<Integer> {
         List<Shard> toRemove = fleet.prune() ? registered.stream().filter(s -> !kept.contains(s.id())).toList() : List.of();
         for (Shard s : toRemove) {
             if (s.state().equals("running") || s.state().equals("waiting")) {
-                refusals.add("shard " + item(s).label() + " is not declared and prune is on, but it is " + s.state()
+                refusals.add(item(s).label() + " is not declared and prune is on, but it is " + s.state()
                         + (s.state().equals("running") ? " (a runner works it)" : " at a gate of an online change")
                         + "; apply again once its task has ended (or `cancel` it)");
             }

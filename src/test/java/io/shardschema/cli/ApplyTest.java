@@ -123,7 +123,8 @@ class ApplyTest {
         assertThat(Cli.run(own.configFile, "shard", "list", "--json").json().get("shards")).hasSize(3);
         Cli.Result done = Cli.run(own.configFile, "apply", pruned.toString());
         assertThat(done.exit()).as(done.all()).isZero();
-        assertThat(done.out()).contains("removed shard " + own.schemas.get(1) + "@127.0.0.1:" + own.shardServer.port());
+        assertThat(done.out()).containsPattern("removed shard \\d+ \\(" + own.schemas.get(1) + "@127.0.0.1:"
+                + own.shardServer.port() + "\\)");
         assertThat(Cli.run(own.configFile, "shard", "list", "--json").json().get("shards")).hasSize(1);
     }
 
