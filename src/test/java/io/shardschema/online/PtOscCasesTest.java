@@ -84,7 +84,9 @@ class PtOscCasesTest {
             s.execute("DROP TABLE codes_copy");
         }
         addVersion(fleet, "codes", "MODIFY code VARCHAR(4)");
-        runUnderWriter(fleet, schema, List.of("UPDATE codes SET note = ? WHERE id = 1 + MOD(?, " + ROWS + ")"), 4);
+        // The writer keeps to rows whose code fits the new type: pt-osc's trigger fails a write to any other row
+        // ("Data too long") while its copy runs, a hazard the README names.
+        runUnderWriter(fleet, schema, List.of("UPDATE codes SET note = ? WHERE id = 1 + MOD(?, 999)"), 4);
         assertThat(states(fleet)).as("refused at once, not retried").containsExactly("refused");
         String err = lastErr(fleet);
         assertThat(err).contains("Data truncated", "holds", "rows");
