@@ -232,14 +232,15 @@ final class ApplyCommand implements Callable<Integer> {
                 VersionAddCommand.Request r = request(e);
                 Version after = previous;
                 String written = describeWritten(shardsAdded.size(), toRemove.size(), versionsAdded);
-                VersionAddCommand.Result added = atLine(fileName, e, written, () -> {
+                // The draft as registered is the next one's starting point: no need to read the versions back.
+                Version added = atLine(fileName, e, written, () -> {
                     VersionAddCommand.Draft d = VersionAddCommand.prepare(context, r, after);
-                    VersionAddCommand.Result result = VersionAddCommand.register(context, d);
-                    notes.addAll(d.notes().stream().map(n -> "version " + result.version() + ": " + n).toList());
-                    return result;
+                    int number = VersionAddCommand.register(context, d).version();
+                    notes.addAll(d.notes().stream().map(n -> "version " + number + ": " + n).toList());
+                    return d.version().numbered(number);
                 });
-                previous = catalog.versions().get(added.version() - 1);
-                versionsAdded.add(new VersionItem(added.version(), added.table(), added.type(), added.statement()));
+                previous = added;
+                versionsAdded.add(versionItem(added.number(), added));
             }
         }
 

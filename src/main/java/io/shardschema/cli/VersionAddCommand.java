@@ -234,10 +234,6 @@ final class VersionAddCommand implements Callable<Integer> {
     static Result register(Context context, Draft d) {
         int number = context.catalog().addVersion(d.version(), d.chainedFrom());
         d.notes().forEach(context::warn);
-        return result(number, d);
-    }
-
-    static Result result(int number, Draft d) {
         Version v = d.version();
         return new Result(number, v.tableName(), v.type(), ChangeStatement.sql(v.tableName(), v.command()),
                 v.expected().algorithm(), v.expected().tableFingerprint(), v.rollback(), d.rollbackDerived(), d.notes());
