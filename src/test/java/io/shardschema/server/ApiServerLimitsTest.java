@@ -6,6 +6,7 @@ import io.shardschema.config.DataSources;
 import io.shardschema.testing.RunnerProcess;
 import io.shardschema.testing.TestFleet;
 import io.shardschema.testing.TestServers;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,6 +29,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -126,9 +129,7 @@ class ApiServerLimitsTest {
             s.execute("LOCK TABLES `" + fleet.schemas.get(0) + "`.t WRITE, `" + fleet.schemas.get(1) + "`.t WRITE");
             held = IntStream.rangeClosed(1, WorkLimits.HEAVY_REQUESTS)
                     .mapToObj(id -> getAsync("/api/v1/shards/" + (id % 2 + 1) + "/checksum")).toList();
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> fleet.shardCount(
-                    "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'CHECKSUM TABLE%'"
-                            + " AND INFO LIKE '%" + fleet.prefix + "%'") == WorkLimits.HEAVY_REQUESTS);
+            awaitHeld(held, fleet::shardColumn, "INFO LIKE 'CHECKSUM TABLE%' AND INFO LIKE '%" + fleet.prefix + "%'");
 
             for (String heavy : List.of("/api/v1/drift", "/api/v1/shards/1/replicas", "/api/v1/shards/2/checksum")) {
                 HttpResponse<String> refused = timed(heavy);
@@ -152,9 +153,7 @@ class ApiServerLimitsTest {
         try (Connection lock = DataSources.connect(fleet.catalogDsn); Statement s = lock.createStatement()) {
             s.execute("LOCK TABLES shards WRITE");
             held = IntStream.range(0, WorkLimits.REQUESTS).mapToObj(i -> getAsync("/api/v1/status")).toList();
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> fleet.count(
-                    "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = '" + fleet.prefix + "_catalog'"
-                            + " AND STATE LIKE 'Waiting for table%'") == WorkLimits.REQUESTS);
+            awaitHeld(held, fleet::column, "DB = '" + fleet.prefix + "_catalog'");
 
             for (String path : List.of("/api/v1/status", "/metrics")) {
                 HttpResponse<String> refused = timed(path);
@@ -168,6 +167,32 @@ class ApiServerLimitsTest {
             assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
         }
         assertThat(timed("/api/v1/status").statusCode()).isEqualTo(200);
+    }
+
+    /**
+     * Waits until each held request waits on the test's lock (a session {@code query} sees matching {@code where} in
+     * a "Waiting for table" state). A held request that ends before then, or a wait that never fills up, fails at
+     * once with what the requests got and what the server's sessions were doing: the test's premise is gone.
+     */
+    private static void awaitHeld(List<CompletableFuture<HttpResponse<String>>> held,
+                                  Function<String, List<String>> query, String where) {
+        String waiting = "FROM information_schema.PROCESSLIST WHERE " + where + " AND STATE LIKE 'Waiting for table%'";
+        try {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                if (held.stream().anyMatch(CompletableFuture::isDone)) {
+                    throw new AssertionError("a held request ended before the lock was released");
+                }
+                return Integer.parseInt(query.apply("SELECT COUNT(*) " + waiting).get(0)) == held.size();
+            });
+        } catch (AssertionError | ConditionTimeoutException e) {
+            String requests = held.stream().map(f -> !f.isDone() ? "waiting"
+                    : f.isCompletedExceptionally() ? "failed: " + f.handle((r, x) -> String.valueOf(x)).join()
+                    : f.join().statusCode() + " " + f.join().body()).collect(Collectors.joining("\n  "));
+            String sessions = String.join("\n  ", query.apply("SELECT CONCAT_WS(' | ', ID, DB, COMMAND, TIME, STATE,"
+                    + " LEFT(INFO, 120)) FROM information_schema.PROCESSLIST WHERE COMMAND <> 'Daemon'"));
+            fail(held.size() + " requests were not all held by the lock (" + e.getMessage() + ")\nrequests:\n  "
+                    + requests + "\nsessions:\n  " + sessions, e);
+        }
     }
 
     /** A GET that must answer within {@link #PROMPT} (the bounds' own short wait included). */
