@@ -120,6 +120,19 @@ public final class Catalog implements AutoCloseable {
      * is, see {@link #identify}; null: not known) is given.
      */
     public long addShard(String schemaName, Dsn shardDsn, String serverIdentity, List<Dsn> replicas) {
+        return addShard(schemaName, shardDsn, serverIdentity, replicas, Start.NEW);
+    }
+
+    /**
+     * Where a shard starts when it is registered: at version 0 (every version runs on it), or at a version whose
+     * expected schema it was found to have ({@code fingerprint}), recorded as a baselined run.
+     */
+    public record Start(int version, String fingerprint) {
+        public static final Start NEW = new Start(0, null);
+    }
+
+    /** As {@link #addShard(String, Dsn, String, List)}, the shard starting at {@code start} in the same transaction. */
+    public long addShard(String schemaName, Dsn shardDsn, String serverIdentity, List<Dsn> replicas, Start start) {
         requireNoPassword(shardDsn);
         replicas.forEach(Catalog::requireNoPassword);
         return sql(c -> inTransaction(c, () -> {
@@ -146,6 +159,16 @@ public final class Catalog implements AutoCloseable {
                     ps.addBatch();
                 }
                 ps.executeBatch();
+            }
+            if (start.version() > 0) {
+                // In the same transaction as the insert: no runner can claim the shard at version 0 in between.
+                try (PreparedStatement ps = c.prepareStatement("UPDATE shards SET version = ? WHERE shardId = ?")) {
+                    ps.setInt(1, start.version());
+                    ps.setLong(2, id);
+                    ps.executeUpdate();
+                }
+                logBaselined(c, id, start.version(), start.fingerprint(), "registered at version " + start.version()
+                        + ": its schema is the one expected there");
             }
             return id;
         }));
@@ -591,7 +614,7 @@ public final class Catalog implements AutoCloseable {
                 throw new ShardSchemaException(ShardSchemaException.REFUSED, "version " + latest + " was added while"
                         + " this one was preflighted from " + (chainedFrom == 0 ? "the shard's tables"
                         : "the schema expected after version " + chainedFrom) + "; nothing was written: run"
-                        + " `version add` again");
+                        + " `version add` (or `apply`) again");
             }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO versions (command, tableName, cmdType,"
                     + " validationQuery, validationExpected, options, autoApprove, autoCutover, finalInsert,"
@@ -1282,20 +1305,26 @@ public final class Catalog implements AutoCloseable {
                             + " while its schema was checked; nothing was changed: try again when it is idle");
                 }
             }
-            int run = queryInt(c, "SELECT COALESCE(MAX(run), 0) + 1 FROM log WHERE shardId = ? AND version = ?",
-                    shardId, version);
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO log (shardId, version, run, state, message,"
-                    + " fingerprint, startedAt, finishedAt) VALUES (?, ?, ?, ?, ?, ?, NOW(3), NOW(3))")) {
-                ps.setLong(1, shardId);
-                ps.setInt(2, version);
-                ps.setInt(3, run);
-                ps.setString(4, Run.BASELINED);
-                ps.setString(5, "baselined at version " + version + ": the schema is the one expected there");
-                ps.setString(6, fingerprint);
-                ps.executeUpdate();
-            }
+            logBaselined(c, shardId, version, fingerprint, "baselined at version " + version
+                    + ": the schema is the one expected there");
             return null;
         }));
+    }
+
+    private static void logBaselined(Connection c, long shardId, int version, String fingerprint, String message)
+            throws SQLException {
+        int run = queryInt(c, "SELECT COALESCE(MAX(run), 0) + 1 FROM log WHERE shardId = ? AND version = ?",
+                shardId, version);
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO log (shardId, version, run, state, message,"
+                + " fingerprint, startedAt, finishedAt) VALUES (?, ?, ?, ?, ?, ?, NOW(3), NOW(3))")) {
+            ps.setLong(1, shardId);
+            ps.setInt(2, version);
+            ps.setInt(3, run);
+            ps.setString(4, Run.BASELINED);
+            ps.setString(5, message);
+            ps.setString(6, fingerprint);
+            ps.executeUpdate();
+        }
     }
 
     /** How many shards `down` (or `up --to`) pinned at a version. */

@@ -9,6 +9,7 @@ import io.shardschema.catalog.ShardName;
 import io.shardschema.catalog.Version;
 import io.shardschema.change.ChangeStatement;
 import io.shardschema.config.Config;
+import io.shardschema.config.Dsn;
 import io.shardschema.config.FleetFile;
 import io.shardschema.schema.SchemaSnapshot;
 import picocli.CommandLine.Command;
@@ -17,6 +18,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 
 @Command(name = "apply", mixinStandardHelpOptions = true, description = "Bring the catalog to the desired state FILE"
@@ -91,9 +94,33 @@ final class ApplyCommand implements Callable<Integer> {
         }
     }
 
-    /** A declared shard: its schema on a server, as spelled and as the server identifies itself. */
-    private record Declared(String schema, String serverKey, String identity) {
+    /**
+     * A shard the file declares: its schema on a server as spelled and as the server identifies itself, the line
+     * that declares it, and what registers it (the checked entry, or what a discover rule found).
+     */
+    private record Declared(String schema, String serverKey, String identity, int line,
+                            ShardAddCommand.Checked entry, ShardDiscoverCommand.Found found) {
+        boolean sameAs(String otherSchema, String otherServerKey, String otherIdentity) {
+            return schema.equals(otherSchema) && (serverKey.equals(otherServerKey)
+                    || identity != null && identity.equals(otherIdentity));
+        }
+
+        ShardItem item() {
+            return new ShardItem(null, schema, serverKey);
+        }
+
+        /** The server as the catalog will hold it: no password, no schema. */
+        String storedDsn() {
+            return Catalog.stored(entry != null ? entry.dsn() : found.server());
+        }
     }
+
+    /** A declared shard to register, and the version it starts at. */
+    private record ToAdd(Declared shard, Catalog.Start start) {
+    }
+
+    /** At most this many shards are named in one refusal; the rest are counted. */
+    private static final int NAMED = 20;
 
     @Override
     public Integer call() throws SQLException {
@@ -104,21 +131,10 @@ final class ApplyCommand implements Callable<Integer> {
             context.useWorkers(workers);
         }
         FleetFile fleet = FleetFile.read(file);
-        String fileName = file.toString();
+        String fileName = Printable.escape(file.toString());
         List<String> notes = new ArrayList<>();
-        boolean catalogExists;
-        boolean catalogCreated = false;
-        if (check) {
-            catalogExists = CatalogLayout.exists(context.catalogDsn());
-            if (!catalogExists) {
-                notes.add("the catalog does not exist yet: apply creates it; versions are checked and preflighted"
-                        + " when applied");
-            }
-        } else {
-            catalogCreated = !CatalogLayout.initialize(context.catalogDsn(), context.config().stallSeconds())
-                    .steps().isEmpty();
-            catalogExists = true;
-        }
+        // Everything is planned and checked before the first write: a refusal leaves the catalog as it was.
+        boolean catalogExists = CatalogLayout.exists(context.catalogDsn());
         Catalog catalog = catalogExists ? context.catalog() : null;
         List<Version> stored = catalog == null ? List.of() : catalog.versions();
         List<Shard> registered = catalog == null ? List.of() : catalog.shards();
@@ -131,27 +147,27 @@ final class ApplyCommand implements Callable<Integer> {
                 Version v = stored.get(i);
                 refusals.add("version " + v.number() + " (" + Printable.escape(ChangeStatement.sql(v.tableName(),
                         v.command())) + ") is in the catalog but " + fileName + " does not declare it; versions are"
-                        + " history: declare it as entry " + v.number() + " of versions");
+                        + " history: declare it as entry " + (i + 1) + " of versions");
             } else if (i < stored.size()) {
                 FleetFile.VersionEntry entry = fleet.versions().get(i);
-                Version want = atLine(fileName, entry, () -> VersionAddCommand.declared(context, request(entry)));
+                // Normalised and compared only: a stored version is not checked again against today's rules.
+                Version want = atLine(fileName, entry, "", () -> VersionAddCommand.declared(context, request(entry), false));
                 String diff = SchemaSnapshot.diff(describe(stored.get(i), want.rollback() != null),
                         describe(want, want.rollback() != null), "catalog: version " + stored.get(i).number(),
                         fileName + " line " + entry.line());
                 if (!diff.isEmpty()) {
-                    refusals.add("version " + entry.number() + " differs from its declaration (versions are"
+                    refusals.add("version " + stored.get(i).number() + " differs from its declaration (versions are"
                             + " history: declare a new version instead of changing one):\n" + diff.stripTrailing());
                 }
             }
         }
 
-        // 2. Shards: the declared ones, each checked on its server; discover rules read their servers.
-        List<ShardAddCommand.Checked> explicit = new ArrayList<>();
+        // 2. Shards: each declared one checked on its server (once), matched with what the catalog holds.
         List<Declared> declared = new ArrayList<>();
         for (FleetFile.ShardEntry e : fleet.shards()) {
             ShardAddCommand.Checked c = ShardAddCommand.check(context, e.schema(), e.dsn(), false, e.replicas());
-            explicit.add(c);
-            declared.add(new Declared(c.schema(), c.dsn().serverKey(), c.identity()));
+            declare(declared, new Declared(c.schema(), c.dsn().serverKey(), c.identity(), e.line(), c, null),
+                    fileName, refusals);
         }
         List<ShardDiscoverCommand.Found> discovered = new ArrayList<>();
         for (FleetFile.DiscoverRule rule : fleet.discover()) {
@@ -159,21 +175,31 @@ final class ApplyCommand implements Callable<Integer> {
             discovered.add(found);
             found.refused().forEach(r -> notes.add("schema '" + r.schema() + "' on " + found.server().serverKey()
                     + " matches " + Printable.escape(rule.like()) + " but cannot be a shard: " + r.reason()));
-            found.schemas().forEach(s -> declared.add(new Declared(s, found.server().serverKey(), found.identity())));
-        }
-        Map<String, List<Shard>> bySchema = new HashMap<>();
-        registered.forEach(s -> bySchema.computeIfAbsent(s.schemaName(), k -> new ArrayList<>()).add(s));
-        Set<Long> kept = new HashSet<>();
-        Map<String, ShardItem> toAdd = new LinkedHashMap<>();
-        for (Declared d : declared) {
-            List<Shard> same = bySchema.getOrDefault(d.schema(), List.of()).stream()
-                    .filter(s -> s.serverKey().equals(d.serverKey())
-                            || (d.identity() != null && d.identity().equals(identities.get(s.id())))).toList();
-            if (same.isEmpty()) {
-                toAdd.putIfAbsent(d.schema() + "@" + d.serverKey(), new ShardItem(null, d.schema(), d.serverKey()));
+            if (found.schemas().isEmpty() && fleet.prune()) {
+                // A revoked grant or a server moved: with prune, every shard it found before would go.
+                refusals.add(fileName + " line " + rule.line() + ": discover rule " + Printable.escape(rule.like())
+                        + " on " + found.server().serverKey() + " matches no schema, and prune is on; if the server"
+                        + " really has none, remove the rule");
             }
-            same.forEach(s -> kept.add(s.id()));
+            found.schemas().forEach(s -> declare(declared, new Declared(s, found.server().serverKey(),
+                    found.identity(), rule.line(), null, found), fileName, refusals));
         }
+        Set<Long> kept = new HashSet<>();
+        List<Declared> undeclaredInCatalog = new ArrayList<>();
+        for (Declared d : declared) {
+            List<Shard> same = registered.stream()
+                    .filter(s -> d.sameAs(s.schemaName(), s.serverKey(), identities.get(s.id()))).toList();
+            if (same.isEmpty()) {
+                undeclaredInCatalog.add(d);
+            }
+            for (Shard s : same) {
+                kept.add(s.id());
+                if (d.entry() != null) {
+                    notes.addAll(changesIgnored(d, s, catalog));
+                }
+            }
+        }
+        List<ToAdd> toAdd = startingPoints(undeclaredInCatalog, stored, fileName, refusals);
         List<Shard> toRemove = fleet.prune() ? registered.stream().filter(s -> !kept.contains(s.id())).toList() : List.of();
         for (Shard s : toRemove) {
             if (s.state().equals("running") || s.state().equals("waiting")) {
@@ -187,71 +213,87 @@ final class ApplyCommand implements Callable<Integer> {
                     + "\nnothing was written");
         }
 
-        // 3. Write (or, with --check, only plan) shards first: a new version's preflight needs a shard.
+        // 3. The new versions, checked and preflighted in order (on a registered shard's server, else on the first
+        // declared one's), before anything is written.
+        List<String> written = new ArrayList<>();
+        boolean catalogCreated = false;
+        if (!check && !catalogExists) {
+            catalogCreated = !CatalogLayout.initialize(context.catalogDsn(), context.config().stallSeconds())
+                    .steps().isEmpty();
+            catalog = context.catalog();
+            written.add("created the catalog");
+        }
         List<FleetFile.VersionEntry> newVersions = fleet.versions().subList(stored.size(), fleet.versions().size());
+        VersionPreflight.Host host = !registered.isEmpty() || toAdd.isEmpty() ? null : new VersionPreflight.Host(null,
+                toAdd.get(0).shard().schema(), toAdd.get(0).shard().storedDsn(), toAdd.get(0).shard().serverKey());
+        boolean canPreflight = catalog != null && (host != null || !registered.isEmpty());
+        if (check && !canPreflight && newVersions.stream().anyMatch(FleetFile.VersionEntry::preflight)) {
+            notes.add(catalog == null ? "the catalog does not exist yet: apply creates it; the new versions are"
+                    + " checked and preflighted when applied" : "no shard is declared: the new versions are"
+                    + " preflighted when applied");
+        }
+        List<VersionAddCommand.Draft> drafts = new ArrayList<>();
         List<VersionItem> versionsAdded = new ArrayList<>();
         Version previous = stored.isEmpty() ? null : stored.get(stored.size() - 1);
-        List<ShardItem> shardsAdded;
-        if (check) {
-            shardsAdded = List.copyOf(toAdd.values());
-            boolean canPreflight = catalog != null && !registered.isEmpty();
-            if (!canPreflight && newVersions.stream().anyMatch(FleetFile.VersionEntry::preflight)) {
-                notes.add("no shard is registered yet: the new versions are preflighted when applied");
+        int number = previous == null ? 0 : previous.number();
+        for (FleetFile.VersionEntry e : newVersions) {
+            VersionAddCommand.Request r = request(e);
+            Version after = previous;
+            String before = String.join(", ", written);
+            Version v;
+            if (check && !canPreflight) {
+                boolean parse = catalog != null;
+                v = atLine(fileName, e, before, () -> VersionAddCommand.declared(context, r, parse));
+            } else {
+                VersionAddCommand.Draft d = atLine(fileName, e, before,
+                        () -> VersionAddCommand.prepare(context, r, after, host));
+                drafts.add(d);
+                v = d.version();
             }
-            for (FleetFile.VersionEntry e : newVersions) {
-                VersionAddCommand.Request r = request(e);
-                Version v;
-                if (canPreflight) {
-                    Version after = previous;
-                    v = atLine(fileName, e, () -> VersionAddCommand.prepare(context, r, after)).version();
-                } else {
-                    v = atLine(fileName, e, () -> VersionAddCommand.declared(context, r, catalog != null));
-                }
-                previous = v.numbered(e.number());
-                versionsAdded.add(versionItem(e.number(), v));
-            }
-        } else {
-            for (ShardAddCommand.Checked c : explicit) {
-                if (toAdd.containsKey(c.schema() + "@" + c.dsn().serverKey())) {
-                    ShardAddCommand.register(context, c);
-                }
-            }
-            for (ShardDiscoverCommand.Found found : discovered) {
-                if (found.schemas().stream().anyMatch(s -> toAdd.containsKey(s + "@" + found.server().serverKey()))) {
-                    ShardDiscoverCommand.register(context, found);
-                }
+            previous = v.numbered(++number);
+            versionsAdded.add(versionItem(number, v));
+        }
+
+        // 4. Write: shards, prune, then the versions (numbered as the catalog gives them, each chained to the last).
+        List<ShardItem> shardsAdded = toAdd.stream().map(a -> a.shard().item()).toList();
+        if (!check) {
+            shardsAdded = register(toAdd, catalog);
+            if (!shardsAdded.isEmpty()) {
+                written.add("added " + shardsAdded.size() + " shards");
             }
             for (Shard s : toRemove) {
                 catalog.removeShard(s.id());
             }
-            Map<String, Long> ids = new HashMap<>();
-            catalog.shards().forEach(s -> ids.put(s.schemaName() + "@" + s.serverKey(), s.id()));
-            shardsAdded = toAdd.entrySet().stream().map(e -> new ShardItem(ids.get(e.getKey()), e.getValue().schema(),
-                    e.getValue().server())).toList();
-            for (FleetFile.VersionEntry e : newVersions) {
-                VersionAddCommand.Request r = request(e);
-                Version after = previous;
-                String written = describeWritten(shardsAdded.size(), toRemove.size(), versionsAdded);
-                // The draft as registered is the next one's starting point: no need to read the versions back.
-                Version added = atLine(fileName, e, written, () -> {
-                    VersionAddCommand.Draft d = VersionAddCommand.prepare(context, r, after);
-                    int number = VersionAddCommand.register(context, d).version();
-                    notes.addAll(d.notes().stream().map(n -> "version " + number + ": " + n).toList());
-                    return d.version().numbered(number);
-                });
-                previous = added;
-                versionsAdded.add(versionItem(added.number(), added));
+            if (!toRemove.isEmpty()) {
+                written.add("removed " + toRemove.size() + " shards");
             }
+            versionsAdded.clear();
+            Integer last = stored.isEmpty() ? 0 : stored.get(stored.size() - 1).number();
+            for (int i = 0; i < drafts.size(); i++) {
+                VersionAddCommand.Draft d = drafts.get(i);
+                Integer chained = last;
+                int n = atLine(fileName, newVersions.get(i), String.join(", ", written), () -> VersionAddCommand
+                        .register(context, new VersionAddCommand.Draft(d.version(), chained, d.rollbackDerived(),
+                                d.notes())).version());
+                d.notes().forEach(note -> notes.add("version " + n + ": " + note));
+                versionsAdded.add(versionItem(n, d.version()));
+                written.add("added version " + n);
+                last = n;
+            }
+            number = last;
         }
+        toAdd.stream().filter(a -> a.start().version() > 0).forEach(a -> notes.add(a.shard().item().label()
+                + (check ? " would start" : " starts") + " at version " + a.start().version()
+                + ": its schema is the one expected there"));
 
-        // 4. The rollout.
-        int latest = fleet.versions().size();
+        // 5. The rollout.
+        int latest = number;
         Set<Long> removedIds = new HashSet<>();
         toRemove.forEach(s -> removedIds.add(s.id()));
         int behind = catalog == null ? 0 : (int) catalog.shardsBehind(latest).stream()
                 .filter(id -> !removedIds.contains(id)).count();
         if (check && latest > 0) {
-            behind += shardsAdded.size();
+            behind += (int) toAdd.stream().filter(a -> a.start().version() < latest).count();
         }
         RunCommand.Result ran = null;
         if (run && !check && behind > 0) {
@@ -274,6 +316,108 @@ final class ApplyCommand implements Callable<Integer> {
         }
         // With --run, failed shards fail the apply even when nothing was left to run: a second apply is no greener.
         return run && !check && failed > 0 ? ShardSchemaException.SOME_FAILED : 0;
+    }
+
+    /**
+     * Adds {@code d} to the declared shards unless one declared before is the same shard (as spelled, or on the
+     * same server under another spelling): two entries of one shard are refused, naming both lines; a shard that
+     * an entry and a discover rule (or two rules) both declare counts once, as the first declared it.
+     */
+    private static void declare(List<Declared> declared, Declared d, String fileName, List<String> refusals) {
+        for (Declared earlier : declared) {
+            if (earlier.sameAs(d.schema(), d.serverKey(), d.identity())) {
+                if (earlier.entry() != null && d.entry() != null) {
+                    refusals.add(fileName + " lines " + earlier.line() + " and " + d.line() + " declare the same shard, "
+                            + d.item().label() + (earlier.serverKey().equals(d.serverKey()) ? ""
+                            : " (" + Printable.escape(earlier.serverKey()) + " and " + Printable.escape(d.serverKey())
+                            + " are one server)") + "; declare it once");
+                }
+                return;
+            }
+        }
+        declared.add(d);
+    }
+
+    /** What the file says of a registered shard that apply does not change: said, so that it is not a surprise. */
+    private static List<String> changesIgnored(Declared d, Shard s, Catalog catalog) {
+        List<String> out = new ArrayList<>();
+        if (!d.storedDsn().equals(s.dsn())) {
+            out.add(ShardName.text(s.id(), s.schemaName(), s.serverKey()) + " is registered with DSN "
+                    + Printable.escape(Dsn.mask(s.dsn())) + ", line " + d.line() + " declares "
+                    + Printable.escape(Dsn.mask(d.storedDsn())) + "; apply does not change a registered shard's DSN");
+        }
+        Set<String> want = new TreeSet<>(d.entry().replicas().stream().map(Catalog::stored).toList());
+        Set<String> have = new TreeSet<>(catalog.replicas(s.id()));
+        if (!want.equals(have)) {
+            out.add(ShardName.text(s.id(), s.schemaName(), s.serverKey()) + " has replicas " + have + " in the"
+                    + " catalog, line " + d.line() + " declares " + want + "; apply does not change a registered"
+                    + " shard's replicas");
+        }
+        return out;
+    }
+
+    /**
+     * Where each shard to add starts (see {@link StartingVersion}), read on its server; those that cannot start
+     * anywhere are refused, the first {@link #NAMED} named.
+     */
+    private List<ToAdd> startingPoints(List<Declared> shards, List<Version> stored, String fileName,
+                                       List<String> refusals) throws SQLException {
+        List<ToAdd> out = new ArrayList<>();
+        List<String> refused = new ArrayList<>();
+        Map<ShardDiscoverCommand.Found, List<Declared>> byRule = new LinkedHashMap<>();
+        for (Declared d : shards) {
+            if (stored.isEmpty()) {
+                out.add(new ToAdd(d, Catalog.Start.NEW));
+            } else if (d.entry() != null) {
+                try (Connection c = ShardTarget.connect(context, d.entry().dsn())) {
+                    decide(d, StartingVersion.of(c, d.schema(), stored), fileName, out, refused);
+                }
+            } else {
+                byRule.computeIfAbsent(d.found(), k -> new ArrayList<>()).add(d);
+            }
+        }
+        for (Map.Entry<ShardDiscoverCommand.Found, List<Declared>> rule : byRule.entrySet()) {
+            try (Connection c = ShardTarget.connect(context, rule.getKey().server())) {
+                for (Declared d : rule.getValue()) {
+                    decide(d, StartingVersion.of(c, d.schema(), stored), fileName, out, refused);
+                }
+            }
+        }
+        if (!refused.isEmpty()) {
+            refusals.add(String.join("\n", refused.subList(0, Math.min(NAMED, refused.size())))
+                    + (refused.size() > NAMED ? "\nand " + (refused.size() - NAMED) + " more shards like these" : ""));
+        }
+        return out;
+    }
+
+    private static void decide(Declared d, StartingVersion.Decision decision, String fileName, List<ToAdd> out,
+                               List<String> refused) {
+        if (decision.start() != null) {
+            out.add(new ToAdd(d, decision.start()));
+        } else {
+            refused.add(fileName + " line " + d.line() + ": " + d.item().label() + ": " + decision.refusal());
+        }
+    }
+
+    /** Registers the shards to add, explicit entries first, and names them with the ids the catalog gave. */
+    private List<ShardItem> register(List<ToAdd> toAdd, Catalog catalog) {
+        Map<ShardDiscoverCommand.Found, List<String>> fresh = new LinkedHashMap<>();
+        for (ToAdd a : toAdd) {
+            Declared d = a.shard();
+            if (d.entry() != null) {
+                ShardAddCommand.register(context, d.entry(), a.start());
+            } else if (a.start().version() > 0) {
+                catalog.addShard(d.schema(), d.found().server().withoutPassword(), d.identity(), List.of(), a.start());
+            } else {
+                fresh.computeIfAbsent(d.found(), k -> new ArrayList<>()).add(d.schema());
+            }
+        }
+        fresh.forEach((found, schemas) -> ShardDiscoverCommand.register(context,
+                new ShardDiscoverCommand.Found(found.server(), found.identity(), schemas, List.of())));
+        Map<String, Long> ids = new HashMap<>();
+        catalog.shards().forEach(s -> ids.put(s.schemaName() + "@" + s.serverKey(), s.id()));
+        return toAdd.stream().map(a -> new ShardItem(ids.get(a.shard().schema() + "@" + a.shard().serverKey()),
+                a.shard().schema(), a.shard().serverKey())).toList();
     }
 
     private String summary(boolean changed, int shardsAdded, int shardsRemoved, int versionsAdded, int shardsKept,
@@ -308,20 +452,6 @@ final class ApplyCommand implements Callable<Integer> {
 
     private static VersionItem versionItem(int number, Version v) {
         return new VersionItem(number, v.tableName(), v.type(), ChangeStatement.sql(v.tableName(), v.command()));
-    }
-
-    private static String describeWritten(int shards, int removed, List<VersionItem> versions) {
-        List<String> parts = new ArrayList<>();
-        if (shards > 0) {
-            parts.add("added " + shards + " shards");
-        }
-        if (removed > 0) {
-            parts.add("removed " + removed + " shards");
-        }
-        if (!versions.isEmpty()) {
-            parts.add("added versions " + versions.get(0).version() + ".." + versions.get(versions.size() - 1).version());
-        }
-        return String.join(", ", parts);
     }
 
     /** The request `version add` would be given for a declared version. */
@@ -360,10 +490,6 @@ final class ApplyCommand implements Callable<Integer> {
 
     private interface Step<T> {
         T get();
-    }
-
-    private static <T> T atLine(String fileName, FleetFile.VersionEntry e, Step<T> step) {
-        return atLine(fileName, e, "", step);
     }
 
     /** Runs a step for a declared version; its error names the file's line, and what this apply wrote before it. */

@@ -70,6 +70,9 @@ public final class Context implements AutoCloseable {
 
     /** The catalog's DSN; starts the embedded server when the config names none. */
     Dsn catalogDsn() {
+        if (catalog != null) {
+            return catalog.dsn();
+        }
         Config cfg = config();
         if (cfg.catalogDsn().isPresent()) {
             return cfg.catalogDsn().get();

@@ -86,10 +86,11 @@ final class PreflightCommand implements Callable<Integer> {
             table = what.adhoc.table;
             command = ChangeStatement.normaliseCommand(table, what.adhoc.command);
         }
-        VersionPreflight.Outcome o = VersionPreflight.run(context, table, command, previous, shard,
+        VersionPreflight.Outcome o = VersionPreflight.run(context, table, command, previous,
+                VersionPreflight.host(context, shard, previous),
                 Preflight.RollbackChoice.NONE);
         Preflight.Report r = o.report();
-        context.print(new Result(o.shard().id(), o.shard().schemaName(), o.startingPoint(),
+        context.print(new Result(o.host().id(), o.host().schema(), o.startingPoint(),
                 ChangeStatement.sql(table, command), r.error() == null, r.error(), r.changesNothing(), r.algorithm(),
                 r.diff(), r.before().text(), r.after().text(), r.removedLeftovers(), r.noSandbox()), json);
         return r.error() == null ? 0 : ShardSchemaException.SOME_FAILED;

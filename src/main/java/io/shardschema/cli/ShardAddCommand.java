@@ -84,8 +84,13 @@ final class ShardAddCommand implements Callable<Integer> {
     }
 
     static Result register(Context context, Checked shard) {
+        return register(context, shard, Catalog.Start.NEW);
+    }
+
+    /** As {@link #register(Context, Checked)}, the shard starting at {@code start}. */
+    static Result register(Context context, Checked shard, Catalog.Start start) {
         long id = context.catalog().addShard(shard.schema(), shard.dsn().withoutPassword(), shard.identity(),
-                shard.replicas());
+                shard.replicas(), start);
         return new Result(id, shard.schema(), Catalog.stored(shard.dsn()),
                 shard.replicas().stream().map(Catalog::stored).toList());
     }

@@ -168,6 +168,11 @@ final class VersionAddCommand implements Callable<Integer> {
      * a failing preflight or a rollback that does not restore the tables is refused.
      */
     static Draft prepare(Context context, Request r, Version previous) {
+        return prepare(context, r, previous, null);
+    }
+
+    /** As {@link #prepare(Context, Request, Version)}, the preflight on {@code host}'s server (null: as requested). */
+    static Draft prepare(Context context, Request r, Version previous, VersionPreflight.Host host) {
         Version v = declared(context, r);
         String table = v.tableName();
         String command = v.command();
@@ -182,11 +187,12 @@ final class VersionAddCommand implements Callable<Integer> {
                 ? (before, after) -> ChangeStatement.sql(table, givenRollback)
                 : (before, after) -> DerivedRollback.of(table, before.table(table), after.table(table))
                 .map(rb -> ChangeStatement.sql(table, rb)).orElse(null);
-        VersionPreflight.Outcome o = VersionPreflight.run(context, table, command, previous, r.preflightShard(), choice);
+        VersionPreflight.Outcome o = VersionPreflight.run(context, table, command, previous,
+                host != null ? host : VersionPreflight.host(context, r.preflightShard(), previous), choice);
         Preflight.Report report = o.report();
         if (report.error() != null) {
-            throw new ShardSchemaException(ShardSchemaException.REFUSED, "the change fails its preflight on shard "
-                    + o.shard().id() + " (starting from " + o.startingPoint() + "): " + report.error()
+            throw new ShardSchemaException(ShardSchemaException.REFUSED, "the change fails its preflight on "
+                    + o.host().label() + " (starting from " + o.startingPoint() + "): " + report.error()
                     + "\nnothing was written");
         }
         if (givenRollback != null && !report.rollbackRestores()) {

@@ -1,7 +1,9 @@
 package io.shardschema.cli;
 
+import io.shardschema.Printable;
 import io.shardschema.ShardSchemaException;
 import io.shardschema.catalog.Shard;
+import io.shardschema.catalog.ShardName;
 import io.shardschema.catalog.Version;
 import io.shardschema.change.ChangeStatement;
 import io.shardschema.config.DataSources;
@@ -22,46 +24,65 @@ import java.util.SortedMap;
  * it (so versions chain from one known schema to the next), else that shard's own tables.
  */
 final class VersionPreflight {
-    /** The preflight's report, the shard it ran on, and what its tables came from. */
-    record Outcome(Shard shard, Preflight.Report report, String startingPoint) {
+    /** The preflight's report, the shard whose server it ran on, and what its tables came from. */
+    record Outcome(Host host, Preflight.Report report, String startingPoint) {
+    }
+
+    /**
+     * A shard whose server hosts a preflight: a registered one ({@code id}), or one only declared so far (`apply`
+     * preflights before it registers anything); {@code storedDsn} as the catalog holds it, so the preflight
+     * connects as the runner will.
+     */
+    record Host(Long id, String schema, String storedDsn, String serverKey) {
+        static Host of(Shard s) {
+            return new Host(s.id(), s.schemaName(), s.dsn(), s.serverKey());
+        }
+
+        String label() {
+            return id != null ? ShardName.text(id, schema, serverKey)
+                    : "shard " + Printable.escape(schema) + "@" + Printable.escape(serverKey) + " (not registered yet)";
+        }
     }
 
     private VersionPreflight() {
     }
 
+    /** Shard {@code shardId}, else a shard at version {@code previous} (its tables are the starting point), else the first. */
+    static Host host(Context context, Long shardId, Version previous) {
+        return Host.of(shardId != null ? context.catalog().requireShard(shardId)
+                : defaultShard(context, previous == null ? null : previous.number()));
+    }
+
     /**
      * Preflights {@code command} on {@code table} as it would run after {@code previous} (null: on the shard's
-     * schema as it is), on shard {@code shardId} or a default one, followed by the rollback {@code rollback} chooses.
+     * schema as it is), on {@code host}'s server, followed by the rollback {@code rollback} chooses.
      */
-    static Outcome run(Context context, String table, String command, Version previous, Long shardId,
+    static Outcome run(Context context, String table, String command, Version previous, Host host,
                        Preflight.RollbackChoice rollback) {
         boolean isAlter = !ChangeStatement.isWholeStatement(command);
         String statement = ChangeStatement.sql(table, command);
         // Again here: a registered version may predate the check (new commands pass it in normaliseCommand).
         ChangeStatement.checkStaysInSchema(statement);
-        Shard shard = shardId != null ? context.catalog().requireShard(shardId)
-                : defaultShard(context, previous == null ? null : previous.number());
         boolean fromExpected = previous != null && previous.expected().schemaAfter() != null;
         // A connection of its own, not a pooled one: the pool would discard it after the first algorithm the
         // server refuses (SQLSTATE 0A000 counts as fatal there).
-        try (ShardConnections shards = new ShardConnections(context.config(), context.catalog().dsn(), 1)) {
-            Dsn dsn = shards.effective(shard.dsn(), shard.schemaName());
+        try (ShardConnections shards = new ShardConnections(context.config(), context.catalogDsn(), 1)) {
+            Dsn dsn = shards.effective(host.storedDsn(), host.schema());
             try (Connection c = DataSources.connect(dsn)) {
                 SortedMap<String, String> tables = fromExpected ? previous.expected().schemaAfter()
                         : SchemaSnapshot.read(c, c.getCatalog(), null).tables();
                 Preflight.Report report = Preflight.run(c,
                         (user, password, database) -> DataSources.connect(dsn.withCredentials(user, password)
                                 .withDatabase(database)), tables, statement, isAlter, rollback);
-                return new Outcome(shard, report, fromExpected ? "the expected schema after version "
-                        + previous.number() : "the tables of shard " + shard.id() + " (" + shard.schemaName() + ")");
+                return new Outcome(host, report, fromExpected ? "the expected schema after version "
+                        + previous.number() : "the tables of " + host.label());
             }
         } catch (Preflight.DefinitionRefused e) {
-            throw new ShardSchemaException(ShardSchemaException.REFUSED, "preflight on shard " + shard.id() + " ("
-                    + shard.schemaName() + "): " + e.getMessage() + "\nnothing was written", e);
+            throw new ShardSchemaException(ShardSchemaException.REFUSED, "preflight on " + host.label() + ": "
+                    + e.getMessage() + "\nnothing was written", e);
         } catch (SQLException | ShardSchemaException e) {
-            throw ShardSchemaException.error("preflight on shard " + shard.id() + " (" + shard.schemaName() + "): "
-                    + DataSources.rootMessage(e) + "; give --shard ID of a reachable shard (`version add` also"
-                    + " takes --no-preflight)", e);
+            throw ShardSchemaException.error("preflight on " + host.label() + ": " + DataSources.rootMessage(e)
+                    + "; give --shard ID of a reachable shard (`version add` also takes --no-preflight)", e);
         }
     }
 

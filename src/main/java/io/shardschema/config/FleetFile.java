@@ -19,6 +19,8 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
 import io.shardschema.ShardSchemaException;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -234,43 +236,64 @@ public record FleetFile(Path path, List<ShardEntry> shards, List<DiscoverRule> d
 
     /** Reads and checks the file; a malformed one is a usage error (exit 2) naming the line and the field. */
     public static FleetFile read(Path file) {
+        String name = Printable.escape(file.toString());
         Document doc;
         try {
-            if (Files.size(file) > MAX_BYTES) {
-                throw ShardSchemaException.usage(file + " is larger than " + (MAX_BYTES >> 20) + " MB");
-            }
-            String text = Files.readString(file);
+            String text = readBounded(file, MAX_BYTES, name);
             doc = text.isBlank() ? null : YAML.readValue(new NoAliases(YAML.getFactory().createParser(text)),
                     Document.class);
         } catch (JsonProcessingException e) {
-            throw ShardSchemaException.usage(file + ": " + describe(e) + "; nothing was written");
+            throw ShardSchemaException.usage(name + ": " + describe(e) + "; nothing was written");
         } catch (IOException e) {
-            throw ShardSchemaException.usage("cannot read " + file + ": " + e.getMessage());
+            throw ShardSchemaException.usage("cannot read " + name + ": " + Printable.escape(e.getMessage()));
         }
         if (doc == null) {
-            throw ShardSchemaException.usage(file + " is empty: declare shards, discover rules or versions");
+            throw ShardSchemaException.usage(name + " is empty: declare shards, discover rules or versions");
         }
         List<ShardEntry> shards = list(doc.shards).stream().map(l -> new ShardEntry(l.line(), l.fields().schema,
                 l.fields().dsn, list(l.fields().replicas))).toList();
         List<DiscoverRule> discover = list(doc.discover).stream().map(l -> new DiscoverRule(l.line(), l.fields().dsn,
                 l.fields().like)).toList();
         List<VersionEntry> versions = new ArrayList<>();
+        long budget = MAX_BYTES;
         for (Located<VersionFields> v : list(doc.versions)) {
-            versions.add(entry(file, v, versions.size() + 1));
+            VersionEntry e = entry(file, v, versions.size() + 1, budget);
+            budget -= v.fields().file == null ? 0 : e.command().getBytes(StandardCharsets.UTF_8).length;
+            versions.add(e);
         }
         return new FleetFile(file, shards, discover, Boolean.TRUE.equals(doc.prune), List.copyOf(versions));
     }
 
-    private static VersionEntry entry(Path file, Located<VersionFields> located, int number) {
+    /**
+     * A regular file's text, refused past {@code limit} bytes (read so, not trusted from its size: a FIFO or a
+     * device says 0) or when it is not a regular file.
+     */
+    private static String readBounded(Path file, long limit, String name) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(Files.exists(file) ? "not a regular file" : "no such file");
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
+            if (bytes.length > limit) {
+                throw ShardSchemaException.usage(name + " is too large: the desired state and the files its versions"
+                        + " name may hold " + (MAX_BYTES >> 20) + " MB in all");
+            }
+            return new String(bytes, StandardCharsets.UTF_8);
+        }
+    }
+
+    private static VersionEntry entry(Path file, Located<VersionFields> located, int number, long budget) {
         VersionFields f = located.fields();
         String command = f.command;
         if (f.file != null) {
             Path source = file.toAbsolutePath().getParent().resolve(f.file);
+            String name = Printable.escape(source.toString());
             try {
-                command = Files.readString(source);
+                command = readBounded(source, budget, name);
             } catch (IOException e) {
-                throw ShardSchemaException.usage(file + " line " + located.line() + ": cannot read the file of"
-                        + " version " + number + ", " + source + ": " + e.getMessage() + "; nothing was written");
+                throw ShardSchemaException.usage(Printable.escape(file.toString()) + " line " + located.line()
+                        + ": cannot read the file of version " + number + ", " + name + ": "
+                        + Printable.escape(e.getMessage()) + "; nothing was written");
             }
         }
         return new VersionEntry(located.line(), number, f.table, command, f.type == null ? "sql" : f.type,
@@ -297,12 +320,13 @@ public record FleetFile(Path path, List<ShardEntry> shards, List<DiscoverRule> d
             // Not YAML: the parser's own words and the line where it gave up.
             field = "";
             where = "line " + (y.getProblemMark().getLine() + 1) + ", ";
-            what = "not valid YAML: " + (y.getContext() == null ? "" : y.getContext() + ": ") + y.getProblem();
+            what = "not valid YAML: " + Printable.escape((y.getContext() == null ? "" : y.getContext() + ": ")
+                    + y.getProblem());
         } else if (e instanceof UnrecognizedPropertyException u) {
             what = "unknown field " + Printable.escape(u.getPropertyName()) + "; known: " + u.getKnownPropertyIds()
                     .stream().map(String::valueOf).sorted().collect(Collectors.joining(", "));
         } else {
-            what = e.getOriginalMessage().lines().findFirst().orElse("malformed");
+            what = Printable.escape(e.getOriginalMessage().lines().findFirst().orElse("malformed"));
         }
         return where + (field.isEmpty() ? "" : "field " + field + ": ") + what;
     }

@@ -129,6 +129,63 @@ class ApplyTest {
     }
 
     @Test
+    void aShardDeclaredAgainStartsWhereItsSchemaIsAndDoubtfulDeclarationsAreRefused() throws IOException {
+        TestFleet own = TestFleet.create(TestServers.shared(), "applyagain", 3);
+        String dsn = "root@tcp(127.0.0.1:" + own.shardServer.port() + ")/";
+        String versions = "versions:\n  - table: t\n    command: ADD COLUMN c INT NULL\n";
+        java.util.function.Function<Integer, String> entry = i -> "  - schema: " + own.schemas.get(i) + "\n    dsn: \""
+                + dsn + "\"\n";
+        Path both = Files.writeString(own.dir.resolve("both.yaml"), "shards:\n" + entry.apply(0) + entry.apply(1)
+                + versions);
+        assertThat(Cli.run(own.configFile, "apply", both.toString(), "--run").exit()).isZero();
+        Path one = Files.writeString(own.dir.resolve("one.yaml"), "prune: true\nshards:\n" + entry.apply(0) + versions);
+        assertThat(Cli.run(own.configFile, "apply", one.toString()).exit()).isZero();
+
+        // Declared again, the pruned shard starts at version 1 (its schema is the one expected there), not at 0.
+        Cli.Result again = Cli.run(own.configFile, "apply", both.toString(), "--run", "--json");
+        assertThat(again.exit()).as(again.all()).isZero();
+        assertThat(again.json().at("/shards/added")).hasSize(1);
+        assertThat(again.json().get("notes").toString()).contains(own.schemas.get(1), "starts at version 1");
+        assertThat(again.json().at("/rollout/behind").asInt()).isZero();
+        long id = again.json().at("/shards/added/0/id").asLong();
+        JsonNode runs = Cli.run(own.configFile, "log", "--shard", String.valueOf(id), "--json").json();
+        assertThat(runs.toString()).contains("baselined").doesNotContain("applied").doesNotContain("failed");
+
+        // A schema that is neither where version 1 starts nor at any version is refused, nothing written.
+        own.execute("ALTER TABLE `" + own.schemas.get(2) + "`.t ADD COLUMN z INT NULL");
+        Path odd = Files.writeString(own.dir.resolve("odd.yaml"), "shards:\n" + entry.apply(0) + entry.apply(1)
+                + entry.apply(2) + versions);
+        Cli.Result refused = Cli.run(own.configFile, "apply", odd.toString(), "--check");
+        assertThat(refused.exit()).as(refused.all()).isEqualTo(4);
+        assertThat(refused.err()).contains(own.schemas.get(2) + "@127.0.0.1:" + own.shardServer.port(), "odd.yaml line 6: shard",
+                "is not what version 1 starts from", "`z` int", "nothing was written");
+        assertThat(Cli.run(own.configFile, "apply", odd.toString()).exit()).isEqualTo(4);
+        assertThat(Cli.run(own.configFile, "shard", "list", "--json").json().get("shards")).hasSize(2);
+
+        // One shard declared twice (here under two spellings of its server) is refused, naming both lines.
+        Path twice = Files.writeString(own.dir.resolve("twice.yaml"), "shards:\n" + entry.apply(0) + entry.apply(1)
+                + entry.apply(1).replace("127.0.0.1", "localhost") + versions);
+        Cli.Result duplicate = Cli.run(own.configFile, "apply", twice.toString());
+        assertThat(duplicate.exit()).as(duplicate.all()).isEqualTo(4);
+        assertThat(duplicate.err()).contains("twice.yaml lines 4 and 6 declare the same shard", "are one server");
+
+        // With prune on, a discover rule that finds nothing is refused rather than taken as "remove them all".
+        Path empty = Files.writeString(own.dir.resolve("empty.yaml"), "prune: true\ndiscover:\n  - dsn: \"" + dsn
+                + "\"\n    like: 'no\\_such\\_schema%'\n" + versions);
+        Cli.Result gone = Cli.run(own.configFile, "apply", empty.toString());
+        assertThat(gone.exit()).as(gone.all()).isEqualTo(4);
+        assertThat(gone.err()).contains("empty.yaml line 3", "matches no schema, and prune is on");
+        assertThat(Cli.run(own.configFile, "shard", "list", "--json").json().get("shards")).hasSize(2);
+
+        // What apply does not change on a registered shard is said, not silently ignored.
+        Path replica = Files.writeString(own.dir.resolve("replica.yaml"), "shards:\n" + entry.apply(0)
+                + "    replicas: [\"root@tcp(localhost:" + own.shardServer.port() + ")/\"]\n" + entry.apply(1) + versions);
+        Cli.Result noted = Cli.run(own.configFile, "apply", replica.toString());
+        assertThat(noted.exit()).as(noted.all()).isZero();
+        assertThat(noted.out()).startsWith("nothing to change").contains("apply does not change a registered shard's replicas");
+    }
+
+    @Test
     void malformedFilesAreRefusedNamingTheLineAndField() throws IOException {
         String[][] cases = {
                 {"versions:\n  - table: t\n    tabel: x\n    command: ADD COLUMN c INT\n",
@@ -141,6 +198,9 @@ class ApplyTest {
                 {"shards:\n  - schema: a\n    schema: b\n    dsn: x\n", "line 3", "Duplicate field 'schema'"},
                 {"versions: [\n", "line 2"},
                 {"versions:\n  - table: t\n    file: missing.sql\n", "line 2", "cannot read the file of version 1"},
+                {"versions:\n  - table: t\n    file: /dev/zero\n", "line 2", "/dev/zero: not a regular file"},
+                {"versions:\n  - table: t\n    command: ADD COLUMN c INT\n    force: \"\\u001b[2Jyes\"\n", "line 4",
+                        "field versions.force"},
                 {"", "is empty"},
                 {"discover:\n  - dsn: &db x\n    like: a\n  - dsn: *db\n    like: b\n", "line 4", "aliases"},
                 {"versions:\n  - table: t\n    command: ADD COLUMN c INT\n    options: {chunk-size: ~}\n",
@@ -152,6 +212,7 @@ class ApplyTest {
             Cli.Result r = Cli.run(fleet.configFile, "apply", file.toString(), "--json");
             assertThat(r.exit()).as(c[0] + "\n" + r.all()).isEqualTo(2);
             assertThat(r.out()).isEmpty();
+            assertThat(r.err()).as("no control character of the file is echoed").doesNotContain("\u001b");
             for (int k = 1; k < c.length; k++) {
                 assertThat(r.err()).as(c[0]).contains(c[k]);
             }
