@@ -1251,10 +1251,15 @@ public final class Catalog implements AutoCloseable {
     }
 
     /**
-     * A failed shard and the version whose last run ended it. In JSON also {@code schema} (the same as
-     * {@code schemaName}, under the name every report uses) and {@code server}.
+     * A shard that stays where it is until a DBA acts: failed, or waiting at a gate of an online change.
+     * {@code version} is the version its task is at (null: no version is registered above the shard's),
+     * {@code lastRunState} how that task's last run ended (failed, drifted, refused, invalid, cancelled, waiting, ...;
+     * null: no run), {@code phase} the online change's phase (awaiting approval, awaiting cut-over; null when the
+     * change is not online). In JSON also {@code schema} (the same as {@code schemaName}, under the name every
+     * report uses) and {@code server}.
      */
-    public record FailedShard(long shardId, String schemaName, String server, int version) {
+    public record HeldShard(long shardId, String schemaName, String server, Integer version, String lastRunState,
+                            String phase) {
         @com.fasterxml.jackson.annotation.JsonProperty("schema")
         public String schema() {
             return schemaName;
@@ -1266,19 +1271,65 @@ public final class Catalog implements AutoCloseable {
         }
     }
 
-    /** Failed shards whose last run ended in {@code runState} (drifted, refused, ...), lowest id first. */
-    public List<FailedShard> failedBy(String runState, int limit) {
+    /**
+     * SQL over {@code shards s}: the version the shard's task is at, as a claim picks it (the shard's own when
+     * `down` takes it below its pin, else the next registered version; numbers may have gaps).
+     */
+    private static final String TASK_VERSION = "IF(s.targetVersion IS NOT NULL AND s.version > s.targetVersion,"
+            + " s.version, (SELECT MIN(v.version) FROM versions v WHERE v.version > s.version))";
+
+    /** The shards in a state, each with its task's last run {@code l} (if any) and online task {@code o} (if any). */
+    private static final String HELD_FROM = " FROM shards s LEFT JOIN log l ON l.shardId = s.shardId"
+            + " AND l.version = " + TASK_VERSION + " AND l.run = (SELECT MAX(x.run) FROM log x"
+            + " WHERE x.shardId = s.shardId AND x.version = l.version)"
+            + " LEFT JOIN online o ON o.shardId = s.shardId AND o.version = l.version WHERE s.state = ?";
+
+    /**
+     * Failed shards whose task's last run ended in {@code runState} (drifted, refused, ...; null: every failed
+     * shard, however its run ended), lowest id first.
+     */
+    public List<HeldShard> failedBy(String runState, int limit) {
+        return held("failed", runState, limit);
+    }
+
+    /** The shards waiting at a gate of an online change, with the version and phase, lowest id first. */
+    public List<HeldShard> waiting(int limit) {
+        return held("waiting", null, limit);
+    }
+
+    private List<HeldShard> held(String shardState, String runState, int limit) {
         return sql(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT s.shardId, s.schemaName, s.serverKey, l.version FROM shards s"
-                    + " JOIN log l ON l.shardId = s.shardId AND l.version > s.version"
-                    + " WHERE s.state = 'failed' AND l.state = ? AND l.run = (SELECT MAX(x.run) FROM log x"
-                    + " WHERE x.shardId = l.shardId AND x.version = l.version) ORDER BY s.shardId LIMIT ?")) {
-                ps.setString(1, runState);
-                ps.setInt(2, limit);
+            try (PreparedStatement ps = c.prepareStatement("SELECT s.shardId, s.schemaName, s.serverKey, "
+                    + TASK_VERSION + ", l.state, o.phase" + HELD_FROM + (runState == null ? "" : " AND l.state = ?")
+                    + " ORDER BY s.shardId LIMIT ?")) {
+                int i = 1;
+                ps.setString(i++, shardState);
+                if (runState != null) {
+                    ps.setString(i++, runState);
+                }
+                ps.setInt(i, limit);
                 try (ResultSet rs = ps.executeQuery()) {
-                    List<FailedShard> out = new ArrayList<>();
+                    List<HeldShard> out = new ArrayList<>();
                     while (rs.next()) {
-                        out.add(new FailedShard(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4)));
+                        out.add(new HeldShard(rs.getLong(1), rs.getString(2), rs.getString(3),
+                                rs.getObject(4, Integer.class), rs.getString(5), rs.getString(6)));
+                    }
+                    return out;
+                }
+            }
+        });
+    }
+
+    /** How many failed shards there are by how their task's last run ended (shards with no run are not counted). */
+    public Map<String, Integer> failedCountsByRunState() {
+        return sql(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT l.state, COUNT(*)" + HELD_FROM
+                    + " AND l.state IS NOT NULL GROUP BY l.state")) {
+                ps.setString(1, "failed");
+                try (ResultSet rs = ps.executeQuery()) {
+                    Map<String, Integer> out = new HashMap<>();
+                    while (rs.next()) {
+                        out.put(rs.getString(1), rs.getInt(2));
                     }
                     return out;
                 }

@@ -1,6 +1,7 @@
 package io.shardschema.cli;
 
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import io.shardschema.Printable;
 import io.shardschema.ShardSchemaException;
 import io.shardschema.catalog.Catalog;
 import io.shardschema.catalog.Shard;
@@ -36,7 +37,10 @@ final class ShardListCommand implements Callable<Integer> {
     record Listed(@JsonUnwrapped Shard shard, String lastRunState, List<String> replicas) {
     }
 
-    /** {@code total}: the shards that match, of which this page lists {@code shards} from {@code offset}. */
+    /**
+     * {@code total}: the shards that match, of which this page lists {@code shards} from {@code offset}. The text
+     * escapes names and DSNs ({@link Printable#escape}); JSON carries them as they are.
+     */
     record Result(int total, int offset, List<Listed> shards) implements Report {
         @Override
         public String text() {
@@ -44,9 +48,10 @@ final class ShardListCommand implements Callable<Integer> {
                     "VERSION", "STATE", "LAST RUN", "DSN"));
             for (Listed l : shards) {
                 Shard s = l.shard();
-                sb.append(String.format("%-8d %-30s %-8d %-8s %-16s %s%n", s.id(), s.schemaName(), s.version(),
-                        s.state(), l.lastRunState() == null ? "-" : l.lastRunState(), s.dsn()));
-                l.replicas().forEach(r -> sb.append(String.format("%-8s replica %s%n", "", r)));
+                sb.append(String.format("%-8d %-30s %-8d %-8s %-16s %s%n", s.id(), Printable.escape(s.schemaName()),
+                        s.version(), s.state(), l.lastRunState() == null ? "-" : l.lastRunState(),
+                        Printable.escape(s.dsn())));
+                l.replicas().forEach(r -> sb.append(String.format("%-8s replica %s%n", "", Printable.escape(r))));
             }
             sb.append(shards.size() == total ? total + " shards" : shards.size() + " of " + total + " shards, from "
                     + offset);

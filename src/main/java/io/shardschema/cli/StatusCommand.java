@@ -1,5 +1,6 @@
 package io.shardschema.cli;
 
+import io.shardschema.Printable;
 import io.shardschema.catalog.Catalog;
 import io.shardschema.catalog.OnlineCatalog;
 import io.shardschema.catalog.Run;
@@ -13,11 +14,13 @@ import picocli.CommandLine.Mixin;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 
 @Command(name = "status", mixinStandardHelpOptions = true, description = "Per version: shards done / running / waiting at a gate / pending / failed / blocked;"
-        + " online changes by phase with their progress; stalled"
-        + " tasks; throttle state.")
+        + " online changes by phase with their progress; the failed (drifted, refused) shards and those waiting"
+        + " at a gate, by name; stalled tasks; throttle state.")
 final class StatusCommand implements Callable<Integer> {
     /** At most this many shards are listed per kind of trouble; `log` and `shard list` have the rest. */
     private static final int LISTED = 20;
@@ -39,10 +42,16 @@ final class StatusCommand implements Callable<Integer> {
                        java.time.Instant lastHeartbeat) {
     }
 
+    /**
+     * {@code failed}: failed shards, however their last run ended (drifted and refused ones too); {@code waiting}:
+     * shards waiting at a gate. Each list holds at most {@link #LISTED} shards; {@code failedShards},
+     * {@code waitingShards}, {@code driftedShards} and {@code refusedShards} say how many there are in all.
+     */
     record Result(int shards, List<VersionStatus> versions, List<StalledTask> stalled,
-                  List<Catalog.FailedShard> drifted, List<Catalog.FailedShard> refused, int pinned,
+                  List<Catalog.HeldShard> drifted, List<Catalog.HeldShard> refused, int pinned,
                   String throttle, ThrottleControl.State throttleState, boolean stopFilePresent, List<Catalog.ActiveRunner> runners,
-                  List<Catalog.StateCount> matrix) implements Report {
+                  List<Catalog.StateCount> matrix, List<Catalog.HeldShard> failed, List<Catalog.HeldShard> waiting,
+                  int failedShards, int waitingShards, int driftedShards, int refusedShards) implements Report {
         long pendingTasks() {
             return versions.stream().mapToLong(v -> v.pending + v.running).sum();
         }
@@ -73,9 +82,14 @@ final class StatusCommand implements Callable<Integer> {
             }
             sb.append(String.format("%nshards by version and state: ")).append(String.join("; ", matrix.stream()
                     .map(m -> "version " + m.version() + " " + m.state() + " " + m.shards()).toList()));
-            list(sb, "drifted (the table differs from the expected result; `log` has the diff)", drifted);
+            list(sb, "failed (all of them, drifted and refused ones included, with how the last run ended; `log` has"
+                    + " the error, `retry` runs it again)", failed, failedShards, Catalog.HeldShard::lastRunState, "failed");
+            list(sb, "drifted (the table differs from the expected result; `log` has the diff)", drifted, driftedShards,
+                    s -> null, "failed");
             list(sb, "refused (by the guard: the change would block writes on a big table; or an online change pt-osc"
-                    + " cannot run safely on the shard; `log` says why)", refused);
+                    + " cannot run safely on the shard; `log` says why)", refused, refusedShards, s -> null, "failed");
+            list(sb, "waiting at a gate (`approve V` or `cutover V` opens it)", waiting, waitingShards,
+                    Catalog.HeldShard::phase, "waiting");
             for (StalledTask s : stalled) {
                 sb.append(String.format("%nstalled: %s at version %d, task %s, last heartbeat %s",
                         ShardName.text(s.shardId, s.schema, s.server), s.fromVersion, s.task, s.lastHeartbeat));
@@ -84,10 +98,24 @@ final class StatusCommand implements Callable<Integer> {
         }
     }
 
-    private static void list(StringBuilder sb, String what, List<Catalog.FailedShard> shards) {
-        if (!shards.isEmpty()) {
-            sb.append(String.format("%n%s: ", what)).append(String.join(", ", shards.stream()
-                    .map(s -> s.name().text() + " at version " + s.version()).toList()));
+    /**
+     * One list of shards, as every list of `status` has it: "shard N (schema@server) at version V", with
+     * {@code detail} in parentheses when it gives one, for at most {@link #LISTED} of the {@code total} shards, then
+     * how many more there are and which `shard list --state` lists them all.
+     */
+    private static void list(StringBuilder sb, String what, List<Catalog.HeldShard> shards, int total,
+                             Function<Catalog.HeldShard, String> detail, String state) {
+        if (shards.isEmpty()) {
+            return;
+        }
+        sb.append(String.format("%n%s: ", what)).append(String.join(", ", shards.stream().map(s -> {
+            String d = detail.apply(s);
+            return s.name().text() + (s.version() == null ? "" : " at version " + s.version())
+                    + (d == null ? "" : " (" + Printable.escape(d) + ")");
+        }).toList()));
+        if (total > shards.size()) {
+            sb.append(" and ").append(total - shards.size()).append(" more (see `shard list --state ").append(state)
+                    .append("`)");
         }
     }
 
@@ -130,8 +158,16 @@ final class StatusCommand implements Callable<Integer> {
         for (Shard s : catalog.stalled(config.stallSeconds(), LISTED)) {
             stalled.add(new StalledTask(s.id(), s.schemaName(), s.serverKey(), s.version(), s.task(), s.lastTaskHb()));
         }
-        return new Result(total, out, stalled, catalog.failedBy(Run.DRIFTED, LISTED), catalog.failedBy(Run.REFUSED, LISTED),
-                catalog.pinnedShards(), throttle.description(), throttle, ThrottleControl.stopFilePresent(config.stopFile()),
-                catalog.activeRunners(config.stallSeconds()), counts);
+        int failedShards = counts.stream().filter(c -> c.state().equals("failed")).mapToInt(Catalog.StateCount::shards).sum();
+        int waitingShards = counts.stream().filter(c -> c.state().equals("waiting")).mapToInt(Catalog.StateCount::shards).sum();
+        // The lists' queries join the run log: a fleet with no failed (or no waiting) shard is spared them.
+        boolean anyFailed = failedShards > 0;
+        Map<String, Integer> failedBy = anyFailed ? catalog.failedCountsByRunState() : Map.of();
+        return new Result(total, out, stalled, anyFailed ? catalog.failedBy(Run.DRIFTED, LISTED) : List.of(),
+                anyFailed ? catalog.failedBy(Run.REFUSED, LISTED) : List.of(), catalog.pinnedShards(),
+                throttle.description(), throttle, ThrottleControl.stopFilePresent(config.stopFile()),
+                catalog.activeRunners(config.stallSeconds()), counts, anyFailed ? catalog.failedBy(null, LISTED) : List.of(),
+                waitingShards > 0 ? catalog.waiting(LISTED) : List.of(), failedShards, waitingShards,
+                failedBy.getOrDefault(Run.DRIFTED, 0), failedBy.getOrDefault(Run.REFUSED, 0));
     }
 }

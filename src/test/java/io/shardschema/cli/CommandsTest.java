@@ -1,5 +1,6 @@
 package io.shardschema.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.shardschema.testing.Cli;
 import io.shardschema.testing.TestFleet;
 import io.shardschema.testing.TestServers;
@@ -8,6 +9,8 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -113,5 +116,74 @@ class CommandsTest {
         Files.delete(stop);
         Cli.Result run = Cli.run(fleet.configFile, "run", "--json");
         assertThat(run.json().at("/summary/applied").asInt()).isEqualTo(3);
+    }
+
+    @Test
+    void statusListsTwentyFailedAndWaitingShardsOfEachKindAndCountsTheRest() {
+        TestFleet fleet = TestFleet.create(TestServers.shared(), "lists", 0);
+        String cat = "`" + fleet.prefix + "_catalog`";
+        String key = fleet.serverKey();
+        // The catalog as runs leave it: versions 1 and 3 (numbers may have gaps); shards 1-22 failed at version 1,
+        // shard 1's last run failed after a drifted one, the others' last runs drifted; shard 23, at version 1,
+        // waits at the cut-over gate of version 3.
+        fleet.execute("INSERT INTO " + cat + ".versions (version, command, tableName) VALUES"
+                + " (1, 'ADD COLUMN c INT', 't'), (3, 'ADD COLUMN d INT', 't')");
+        fleet.execute("INSERT INTO " + cat + ".shards (shardId, schemaName, shardDSN, serverKey, version, state)"
+                + " SELECT seq, CONCAT('" + fleet.prefix + "_f', LPAD(seq, 2, '0')), 'root@tcp(" + key + ")/', '" + key
+                + "', 0, 'failed' FROM " + cat + ".seq_1_to_22");
+        fleet.execute("INSERT INTO " + cat + ".log (shardId, version, run, state) SELECT seq, 1, 1, 'drifted'"
+                + " FROM " + cat + ".seq_1_to_22");
+        fleet.execute("INSERT INTO " + cat + ".log (shardId, version, run, state) VALUES (1, 1, 2, 'failed')");
+        fleet.execute("INSERT INTO " + cat + ".shards (shardId, schemaName, shardDSN, serverKey, version, state)"
+                + " VALUES (23, '" + fleet.prefix + "_w23', 'root@tcp(" + key + ")/', '" + key + "', 1, 'waiting')");
+        fleet.execute("INSERT INTO " + cat + ".log (shardId, version, run, state) VALUES (23, 3, 1, 'waiting')");
+        fleet.execute("INSERT INTO " + cat + ".online (shardId, version, phase) VALUES (23, 3, 'awaiting cut-over')");
+
+        List<String> failed = new ArrayList<>();
+        List<String> drifted = new ArrayList<>();
+        for (int i = 1; i <= 21; i++) {
+            String name = String.format("shard %d (%s_f%02d@%s) at version 1", i, fleet.prefix, i, key);
+            if (i <= 20) {
+                failed.add(name + (i == 1 ? " (failed)" : " (drifted)"));
+            }
+            if (i >= 2) {
+                drifted.add(name);
+            }
+        }
+        Cli.Result status = Cli.run(fleet.configFile, "status");
+        assertThat(status.exit()).as(status.all()).isZero();
+        assertThat(status.out().lines().toList()).as(status.out())
+                .contains("failed (all of them, drifted and refused ones included, with how the last run ended; `log`"
+                        + " has the error, `retry` runs it again): " + String.join(", ", failed)
+                        + " and 2 more (see `shard list --state failed`)")
+                .contains("drifted (the table differs from the expected result; `log` has the diff): "
+                        + String.join(", ", drifted) + " and 1 more (see `shard list --state failed`)")
+                .contains("waiting at a gate (`approve V` or `cutover V` opens it): shard 23 (" + fleet.prefix + "_w23@"
+                        + key + ") at version 3 (awaiting cut-over)")
+                .noneMatch(l -> l.startsWith("refused"));
+
+        JsonNode json = Cli.run(fleet.configFile, "status", "--json").json();
+        assertThat(json.path("failedShards").asInt()).isEqualTo(22);
+        assertThat(json.path("driftedShards").asInt()).isEqualTo(21);
+        assertThat(json.path("refusedShards").asInt()).isZero();
+        assertThat(json.path("waitingShards").asInt()).isEqualTo(1);
+        assertThat(json.path("failed")).hasSize(20);
+        assertThat(json.path("drifted")).hasSize(20);
+        assertThat(json.path("refused")).isEmpty();
+        JsonNode first = json.path("failed").get(0);
+        assertThat(first.path("shardId").asLong()).isEqualTo(1);
+        assertThat(first.path("schema").asText()).isEqualTo(fleet.prefix + "_f01");
+        assertThat(first.path("server").asText()).isEqualTo(key);
+        assertThat(first.path("version").asInt()).isEqualTo(1);
+        assertThat(first.path("lastRunState").asText()).isEqualTo("failed");
+        assertThat(json.path("failed").get(1).path("lastRunState").asText()).isEqualTo("drifted");
+        assertThat(json.path("drifted").get(0).path("shardId").asLong()).isEqualTo(2);
+        JsonNode waiting = json.path("waiting").get(0);
+        assertThat(waiting.path("shardId").asLong()).isEqualTo(23);
+        assertThat(waiting.path("version").asInt()).isEqualTo(3);
+        assertThat(waiting.path("phase").asText()).isEqualTo("awaiting cut-over");
+        // The lists' pointer holds: `shard list --state failed` has every one.
+        assertThat(Cli.run(fleet.configFile, "shard", "list", "--state", "failed", "--json").json().path("total")
+                .asInt()).isEqualTo(22);
     }
 }

@@ -83,6 +83,13 @@ class SchemaNamesTest {
         Cli.Result run = Cli.run(fleet.configFile, "run");
         assertThat(run.exit()).as(run.all()).isEqualTo(3);
         assertThat(run.out()).contains("1 shards are failed: " + named).doesNotContain("\u001b").doesNotContain("\u202e");
+        Cli.Result status = Cli.run(fleet.configFile, "status");
+        assertThat(status.out()).contains("runs it again): " + named + "\n").doesNotContain("\u001b").doesNotContain("\u202e");
+        Cli.Result list = Cli.run(fleet.configFile, "shard", "list");
+        assertThat(list.out()).contains(fleet.prefix + "_esc\\u001B[31m\\u202Egpj ").doesNotContain("\u001b")
+                .doesNotContain("\u202e");
+        assertThat(Cli.run(fleet.configFile, "shard", "list", "--json").json().at("/shards/0/schemaName").asText())
+                .isEqualTo(hostile);
         Cli.Result retry = Cli.run(fleet.configFile, "retry", "--shard", "1");
         assertThat(retry.exit()).as(retry.all()).isZero();
         assertThat(retry.out()).isEqualTo("retrying " + named + "\n");

@@ -1,5 +1,6 @@
 package io.shardschema.online;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.shardschema.testing.Cli;
 import io.shardschema.testing.TestTools;
 import io.shardschema.testing.TestFleet;
@@ -52,6 +53,8 @@ class OnlineLifecycleTest {
             assertThat(cli(fleet, "run").exit()).isZero();
             assertThat(phase(fleet)).isEqualTo("awaiting approval");
             assertThat(shardState(fleet)).isEqualTo("waiting");
+            assertThat(cli(fleet, "status").out()).contains("waiting at a gate (`approve V` or `cutover V` opens it): "
+                    + fleet.shardName(1) + " at version 1 (awaiting approval)");
             assertThat(tables(fleet, schema)).containsExactly("big", "t");
             assertThat(triggers(fleet, schema)).isZero();
             assertThat(fleet.count("SELECT tableRows FROM " + cat(fleet) + ".online")).isPositive();
@@ -98,6 +101,16 @@ class OnlineLifecycleTest {
         assertThat(cli(fleet, "run").exit()).isZero();
         assertThat(phase(fleet)).isEqualTo("awaiting cut-over");
         assertThat(triggers(fleet, schema)).isEqualTo(3);
+        assertThat(cli(fleet, "status").out()).contains("waiting at a gate (`approve V` or `cutover V` opens it): "
+                + fleet.shardName(1) + " at version 1 (awaiting cut-over)");
+        JsonNode status = cli(fleet, "status", "--json").json();
+        assertThat(status.path("waitingShards").asInt()).isEqualTo(1);
+        assertThat(status.path("waiting")).hasSize(1);
+        assertThat(status.at("/waiting/0/shardId").asLong()).isEqualTo(1);
+        assertThat(status.at("/waiting/0/schema").asText()).isEqualTo(schema);
+        assertThat(status.at("/waiting/0/version").asInt()).isEqualTo(1);
+        assertThat(status.at("/waiting/0/phase").asText()).isEqualTo("awaiting cut-over");
+        assertThat(status.path("failed")).isEmpty();
         Cli.Result remove = cli(fleet, "shard", "remove", "1");
         assertThat(remove.exit()).as("a waiting shard has triggers on its table").isEqualTo(4);
         assertThat(remove.err()).contains("cancel");
@@ -106,6 +119,8 @@ class OnlineLifecycleTest {
         assertThat(cli(fleet, "run").exit()).isEqualTo(3);
         assertThat(phase(fleet)).isEqualTo("cancelled");
         assertThat(shardState(fleet)).isEqualTo("failed");
+        assertThat(cli(fleet, "status").out()).contains("runs it again): " + fleet.shardName(1) + " at version 1 (cancelled)")
+                .doesNotContain("waiting at a gate");
         assertThat(tables(fleet, schema)).containsExactly("t");
         assertThat(triggers(fleet, schema)).isZero();
         assertThat(columns(fleet, schema, "t")).containsExactly("id", "v");

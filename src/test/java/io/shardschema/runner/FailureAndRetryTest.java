@@ -59,6 +59,23 @@ class FailureAndRetryTest {
         assertThat(logRun.path("server").asText()).isEqualTo(fleet.serverKey());
         Cli.Result status = Cli.run(fleet.configFile, "status", "--json");
         assertThat(status.out()).contains("\"failed\" : 3").contains("\"blocked\" : 3");
+        // status names them too, at the version that failed, with how the last run ended.
+        assertThat(status.json().path("failedShards").asInt()).isEqualTo(3);
+        assertThat(status.json().path("failed")).hasSize(3);
+        for (int i = 0; i < 3; i++) {
+            JsonNode failed = status.json().path("failed").get(i);
+            assertThat(failed.path("shardId").asLong()).isEqualTo(4 + i);
+            assertThat(failed.path("schema").asText()).isEqualTo(broken.get(i));
+            assertThat(failed.path("server").asText()).isEqualTo(fleet.serverKey());
+            assertThat(failed.path("version").asInt()).isEqualTo(2);
+            assertThat(failed.path("lastRunState").asText()).isEqualTo("failed");
+        }
+        assertThat(status.json().path("drifted")).isEmpty();
+        assertThat(status.json().path("waiting")).isEmpty();
+        assertThat(Cli.run(fleet.configFile, "status").out()).contains("\nfailed (all of them, drifted and refused ones"
+                + " included, with how the last run ended; `log` has the error, `retry` runs it again): "
+                + fleet.shardName(4) + " at version 2 (failed), " + fleet.shardName(5) + " at version 2 (failed), "
+                + fleet.shardName(6) + " at version 2 (failed)\n");
 
         // Repair, retry, run: the failed shards finish, nothing else is touched.
         for (String s : broken) {

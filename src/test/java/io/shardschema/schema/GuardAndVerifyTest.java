@@ -85,8 +85,10 @@ class GuardAndVerifyTest {
         JsonNode last = log.json().path("runs").get(0);
         assertThat(last.path("state").asText()).isEqualTo("drifted");
         assertThat(last.path("err").asText()).contains("+  `extra` int(11) DEFAULT NULL,");
+        // Listed as drifted, and among the failed shards with how its run ended.
         assertThat(Cli.run(fleet.configFile, "status").out())
-                .contains("drifted (the table differs").contains(fleet.shardName(3) + " at version 1");
+                .contains("drifted (the table differs").contains(fleet.shardName(3) + " at version 1")
+                .contains("runs it again): " + fleet.shardName(3) + " at version 1 (drifted)");
         JsonNode driftedJson = Cli.run(fleet.configFile, "status", "--json").json().path("drifted");
         assertThat(driftedJson).hasSize(1);
         assertThat(driftedJson.get(0).path("shardId").asLong()).isEqualTo(3);
