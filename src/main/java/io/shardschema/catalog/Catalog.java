@@ -1282,7 +1282,7 @@ public final class Catalog implements AutoCloseable {
     private static final String HELD_FROM = " FROM shards s LEFT JOIN log l ON l.shardId = s.shardId"
             + " AND l.version = " + TASK_VERSION + " AND l.run = (SELECT MAX(x.run) FROM log x"
             + " WHERE x.shardId = s.shardId AND x.version = l.version)"
-            + " LEFT JOIN online o ON o.shardId = s.shardId AND o.version = l.version WHERE s.state = ?";
+            + " LEFT JOIN online o ON o.shardId = s.shardId AND o.version = " + TASK_VERSION + " WHERE s.state = ?";
 
     /**
      * Failed shards whose task's last run ended in {@code runState} (drifted, refused, ...; null: every failed

@@ -24,6 +24,11 @@ public record ShardName(long id, String schema, String server) {
         return "shard " + id + " (" + Printable.escape(schema) + "@" + Printable.escape(String.valueOf(server)) + ")";
     }
 
+    /** {@code shard app_017@10.0.3.87:3306}: a shard declared but not registered yet (no id), escaped as above. */
+    public static String unregistered(String schema, String server) {
+        return "shard " + Printable.escape(schema) + "@" + Printable.escape(server);
+    }
+
     @Override
     public String toString() {
         return text();

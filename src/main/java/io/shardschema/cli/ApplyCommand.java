@@ -20,15 +20,18 @@ import picocli.CommandLine.Parameters;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 import java.util.concurrent.Callable;
 
 @Command(name = "apply", mixinStandardHelpOptions = true, description = "Bring the catalog to the desired state FILE"
@@ -56,8 +59,7 @@ final class ApplyCommand implements Callable<Integer> {
     record ShardItem(Long id, String schema, String server) {
         /** As every report names a shard; one only planned has no id yet. */
         String label() {
-            return id == null ? "shard " + Printable.escape(schema) + "@" + Printable.escape(server)
-                    : ShardName.text(id, schema, server);
+            return id == null ? ShardName.unregistered(schema, server) : ShardName.text(id, schema, server);
         }
     }
 
@@ -100,18 +102,18 @@ final class ApplyCommand implements Callable<Integer> {
      */
     private record Declared(String schema, String serverKey, String identity, int line,
                             ShardAddCommand.Checked entry, ShardDiscoverCommand.Found found) {
-        boolean sameAs(String otherSchema, String otherServerKey, String otherIdentity) {
-            return schema.equals(otherSchema) && (serverKey.equals(otherServerKey)
-                    || identity != null && identity.equals(otherIdentity));
+        /** On the same server: the same spelling of it, or the same identity. */
+        boolean sameServer(String otherServerKey, String otherIdentity) {
+            return serverKey.equals(otherServerKey) || identity != null && identity.equals(otherIdentity);
         }
 
         ShardItem item() {
             return new ShardItem(null, schema, serverKey);
         }
 
-        /** The server as the catalog will hold it: no password, no schema. */
-        String storedDsn() {
-            return Catalog.stored(entry != null ? entry.dsn() : found.server());
+        /** The server as apply connects to it (with the file's credentials). */
+        Dsn server() {
+            return entry != null ? entry.dsn().withDatabase(null) : found.server();
         }
     }
 
@@ -133,73 +135,56 @@ final class ApplyCommand implements Callable<Integer> {
         FleetFile fleet = FleetFile.read(file);
         String fileName = Printable.escape(file.toString());
         List<String> notes = new ArrayList<>();
-        // Everything is planned and checked before the first write: a refusal leaves the catalog as it was.
+        // Planned and checked in full before the first write, so that a refusal leaves the catalog as it was. Only
+        // an old catalog layout is upgraded first (as `init` does; nothing can be read without it), and a missing
+        // catalog is created before the new versions' preflights, which need it.
         boolean catalogExists = CatalogLayout.exists(context.catalogDsn());
+        boolean upgraded = catalogExists && !check && !CatalogLayout.initialize(context.catalogDsn(),
+                context.config().stallSeconds()).steps().isEmpty();
+        if (upgraded) {
+            notes.add("the catalog's layout was upgraded first, as `init` does");
+        }
         Catalog catalog = catalogExists ? context.catalog() : null;
         List<Version> stored = catalog == null ? List.of() : catalog.versions();
         List<Shard> registered = catalog == null ? List.of() : catalog.shards();
         Map<Long, String> identities = catalog == null ? Map.of() : catalog.serverIdentities();
-
-        // 1. Versions are history: every stored one must be declared, as stored.
         List<String> refusals = new ArrayList<>();
-        for (int i = 0; i < Math.max(stored.size(), fleet.versions().size()); i++) {
-            if (i >= fleet.versions().size()) {
-                Version v = stored.get(i);
-                refusals.add("version " + v.number() + " (" + Printable.escape(ChangeStatement.sql(v.tableName(),
-                        v.command())) + ") is in the catalog but " + fileName + " does not declare it; versions are"
-                        + " history: declare it as entry " + (i + 1) + " of versions");
-            } else if (i < stored.size()) {
-                FleetFile.VersionEntry entry = fleet.versions().get(i);
-                // Normalised and compared only: a stored version is not checked again against today's rules.
-                Version want = atLine(fileName, entry, "", () -> VersionAddCommand.declared(context, request(entry), false));
-                String diff = SchemaSnapshot.diff(describe(stored.get(i), want.rollback() != null),
-                        describe(want, want.rollback() != null), "catalog: version " + stored.get(i).number(),
-                        fileName + " line " + entry.line());
-                if (!diff.isEmpty()) {
-                    refusals.add("version " + stored.get(i).number() + " differs from its declaration (versions are"
-                            + " history: declare a new version instead of changing one):\n" + diff.stripTrailing());
-                }
-            }
-        }
+        compareHistory(fleet, stored, fileName, refusals);
 
-        // 2. Shards: each declared one checked on its server (once), matched with what the catalog holds.
-        List<Declared> declared = new ArrayList<>();
-        for (FleetFile.ShardEntry e : fleet.shards()) {
-            ShardAddCommand.Checked c = ShardAddCommand.check(context, e.schema(), e.dsn(), false, e.replicas());
-            declare(declared, new Declared(c.schema(), c.dsn().serverKey(), c.identity(), e.line(), c, null),
-                    fileName, refusals);
-        }
-        List<ShardDiscoverCommand.Found> discovered = new ArrayList<>();
-        for (FleetFile.DiscoverRule rule : fleet.discover()) {
-            ShardDiscoverCommand.Found found = ShardDiscoverCommand.find(context, rule.dsn(), rule.like());
-            discovered.add(found);
-            found.refused().forEach(r -> notes.add("schema '" + r.schema() + "' on " + found.server().serverKey()
-                    + " matches " + Printable.escape(rule.like()) + " but cannot be a shard: " + r.reason()));
-            if (found.schemas().isEmpty() && fleet.prune()) {
-                // A revoked grant or a server moved: with prune, every shard it found before would go.
-                refusals.add(fileName + " line " + rule.line() + ": discover rule " + Printable.escape(rule.like())
-                        + " on " + found.server().serverKey() + " matches no schema, and prune is on; if the server"
-                        + " really has none, remove the rule");
-            }
-            found.schemas().forEach(s -> declare(declared, new Declared(s, found.server().serverKey(),
-                    found.identity(), rule.line(), null, found), fileName, refusals));
-        }
+        // Shards: each declared one checked on its server, matched with what the catalog holds.
+        List<Declared> declared = declaredShards(fleet, fileName, notes, refusals);
+        Map<String, List<Shard>> registeredByName = new HashMap<>();
+        registered.forEach(s -> registeredByName.computeIfAbsent(nameKey(s.schemaName()), k -> new ArrayList<>()).add(s));
         Set<Long> kept = new HashSet<>();
-        List<Declared> undeclaredInCatalog = new ArrayList<>();
+        List<Declared> notRegistered = new ArrayList<>();
         for (Declared d : declared) {
-            List<Shard> same = registered.stream()
-                    .filter(s -> d.sameAs(s.schemaName(), s.serverKey(), identities.get(s.id()))).toList();
-            if (same.isEmpty()) {
-                undeclaredInCatalog.add(d);
-            }
+            List<Shard> same = registeredByName.getOrDefault(nameKey(d.schema()), List.of()).stream()
+                    .filter(s -> d.sameServer(s.serverKey(), identities.get(s.id()))).toList();
             for (Shard s : same) {
+                if (!s.schemaName().equals(d.schema())) {
+                    refusals.add(fileName + " line " + d.line() + ": " + d.item().label() + " and the registered "
+                            + item(s).label() + " differ only in case or accents, which the catalog does not tell"
+                            + " apart; it cannot hold both");
+                }
                 kept.add(s.id());
+                String identity = identities.get(s.id());
+                if (identity != null && d.identity() != null && !identity.equals(d.identity())) {
+                    notes.add(item(s).label() + ": its server now identifies itself otherwise than when it was"
+                            + " registered (a replaced server?); `schema validate` compares its schema");
+                }
                 if (d.entry() != null) {
                     notes.addAll(changesIgnored(d, s, catalog));
                 }
             }
+            if (same.isEmpty()) {
+                notRegistered.add(d);
+            }
         }
-        List<ToAdd> toAdd = startingPoints(undeclaredInCatalog, stored, fileName, refusals);
+        List<ToAdd> toAdd = startingPoints(notRegistered, stored, fileName, notes, refusals);
+        if (!toAdd.isEmpty() && catalog != null && catalog.pinnedShards() > 0) {
+            refusals.add("the fleet is pinned by `down` (" + catalog.pinnedShards() + " shards): a shard added now"
+                    + " would go past the pin; `up` first, then apply");
+        }
         List<Shard> toRemove = fleet.prune() ? registered.stream().filter(s -> !kept.contains(s.id())).toList() : List.of();
         for (Shard s : toRemove) {
             if (s.state().equals("running") || s.state().equals("waiting")) {
@@ -208,85 +193,83 @@ final class ApplyCommand implements Callable<Integer> {
                         + "; apply again once its task has ended (or `cancel` it)");
             }
         }
+
+        // The new versions' preflights run on a registered shard's server, else on a declared one's that is where
+        // the last stored version left the fleet.
+        List<FleetFile.VersionEntry> newVersions = fleet.versions().subList(Math.min(stored.size(),
+                fleet.versions().size()), fleet.versions().size());
+        Version last = stored.isEmpty() ? null : stored.get(stored.size() - 1);
+        int lastNumber = last == null ? 0 : last.number();
+        VersionPreflight.Host host = registered.isEmpty() ? toAdd.stream()
+                .filter(a -> last == null || last.expected().schemaAfter() != null || a.start().version() == lastNumber)
+                .findFirst().map(a -> new VersionPreflight.Host(null, a.shard().schema(),
+                        Catalog.stored(a.shard().server()), a.shard().serverKey())).orElse(null) : null;
+        checkPreflightsCanRun(newVersions, !registered.isEmpty() || host != null, fileName, refusals);
         if (!refusals.isEmpty()) {
             throw new ShardSchemaException(ShardSchemaException.REFUSED, String.join("\n", refusals)
                     + "\nnothing was written");
         }
-
-        // 3. The new versions, checked and preflighted in order (on a registered shard's server, else on the first
-        // declared one's), before anything is written.
         List<String> written = new ArrayList<>();
-        boolean catalogCreated = false;
         if (!check && !catalogExists) {
-            catalogCreated = !CatalogLayout.initialize(context.catalogDsn(), context.config().stallSeconds())
-                    .steps().isEmpty();
+            CatalogLayout.initialize(context.catalogDsn(), context.config().stallSeconds());
             catalog = context.catalog();
             written.add("created the catalog");
         }
-        List<FleetFile.VersionEntry> newVersions = fleet.versions().subList(stored.size(), fleet.versions().size());
-        VersionPreflight.Host host = !registered.isEmpty() || toAdd.isEmpty() ? null : new VersionPreflight.Host(null,
-                toAdd.get(0).shard().schema(), toAdd.get(0).shard().storedDsn(), toAdd.get(0).shard().serverKey());
-        boolean canPreflight = catalog != null && (host != null || !registered.isEmpty());
-        if (check && !canPreflight && newVersions.stream().anyMatch(FleetFile.VersionEntry::preflight)) {
-            notes.add(catalog == null ? "the catalog does not exist yet: apply creates it; the new versions are"
-                    + " checked and preflighted when applied" : "no shard is declared: the new versions are"
+        boolean preflight = catalog != null;
+        if (check && !preflight && !newVersions.isEmpty()) {
+            notes.add("the catalog does not exist yet: apply creates it; the new versions are checked and"
                     + " preflighted when applied");
         }
         List<VersionAddCommand.Draft> drafts = new ArrayList<>();
         List<VersionItem> versionsAdded = new ArrayList<>();
-        Version previous = stored.isEmpty() ? null : stored.get(stored.size() - 1);
-        int number = previous == null ? 0 : previous.number();
+        Version previous = last;
+        int number = lastNumber;
         for (FleetFile.VersionEntry e : newVersions) {
             VersionAddCommand.Request r = request(e);
             Version after = previous;
-            String before = String.join(", ", written);
             Version v;
-            if (check && !canPreflight) {
-                boolean parse = catalog != null;
-                v = atLine(fileName, e, before, () -> VersionAddCommand.declared(context, r, parse));
-            } else {
-                VersionAddCommand.Draft d = atLine(fileName, e, before,
+            if (preflight) {
+                VersionAddCommand.Draft d = atLine(fileName, e, written,
                         () -> VersionAddCommand.prepare(context, r, after, host));
                 drafts.add(d);
                 v = d.version();
+            } else {
+                v = atLine(fileName, e, written, () -> VersionAddCommand.declared(context, r, false));
             }
             previous = v.numbered(++number);
             versionsAdded.add(versionItem(number, v));
         }
 
-        // 4. Write: shards, prune, then the versions (numbered as the catalog gives them, each chained to the last).
+        // Write: prune, shards, then the versions (numbered as the catalog gives them, each chained to the last).
         List<ShardItem> shardsAdded = toAdd.stream().map(a -> a.shard().item()).toList();
         if (!check) {
-            shardsAdded = register(toAdd, catalog);
-            if (!shardsAdded.isEmpty()) {
-                written.add("added " + shardsAdded.size() + " shards");
-            }
+            Catalog writing = catalog;
             for (Shard s : toRemove) {
-                catalog.removeShard(s.id());
+                atStep("removing " + item(s).label(), written, () -> {
+                    writing.removeShard(s.id());
+                    return null;
+                });
+                written.add("removed " + item(s).label());
             }
-            if (!toRemove.isEmpty()) {
-                written.add("removed " + toRemove.size() + " shards");
-            }
+            shardsAdded = register(toAdd, catalog, written);
             versionsAdded.clear();
-            Integer last = stored.isEmpty() ? 0 : stored.get(stored.size() - 1).number();
+            number = lastNumber;
             for (int i = 0; i < drafts.size(); i++) {
                 VersionAddCommand.Draft d = drafts.get(i);
-                Integer chained = last;
-                int n = atLine(fileName, newVersions.get(i), String.join(", ", written), () -> VersionAddCommand
-                        .register(context, new VersionAddCommand.Draft(d.version(), chained, d.rollbackDerived(),
-                                d.notes())).version());
+                Integer chained = number;
+                int n = atLine(fileName, newVersions.get(i), written, () -> VersionAddCommand.register(context,
+                        new VersionAddCommand.Draft(d.version(), chained, d.rollbackDerived(), d.notes())).version());
                 d.notes().forEach(note -> notes.add("version " + n + ": " + note));
                 versionsAdded.add(versionItem(n, d.version()));
                 written.add("added version " + n);
-                last = n;
+                number = n;
             }
-            number = last;
         }
         toAdd.stream().filter(a -> a.start().version() > 0).forEach(a -> notes.add(a.shard().item().label()
                 + (check ? " would start" : " starts") + " at version " + a.start().version()
                 + ": its schema is the one expected there"));
 
-        // 5. The rollout.
+        // The rollout.
         int latest = number;
         Set<Long> removedIds = new HashSet<>();
         toRemove.forEach(s -> removedIds.add(s.id()));
@@ -299,14 +282,15 @@ final class ApplyCommand implements Callable<Integer> {
         if (run && !check && behind > 0) {
             ran = RunCommand.run(catalog, context.config(), context.config().workers(), false, !json.json);
         }
-        int failed = ran != null ? ran.failedShards() : catalog == null ? 0 : catalog.failedShardIds().size();
+        int failed = ran != null ? ran.failedShards() : catalog == null ? 0 : (int) catalog.failedShardIds().stream()
+                .filter(id -> !removedIds.contains(id)).count();
         Rollout rollout = new Rollout(latest, behind, ran != null, ran == null ? 0 : (int) ran.summary().applied(),
                 failed);
         List<ShardItem> removed = toRemove.stream().map(ApplyCommand::item).toList();
-        boolean changed = catalogCreated || (check && catalog == null) || !shardsAdded.isEmpty()
-                || !removed.isEmpty() || !versionsAdded.isEmpty()
+        boolean changed = upgraded || !written.isEmpty() || (check && catalog == null)
+                || !shardsAdded.isEmpty() || !removed.isEmpty() || !versionsAdded.isEmpty()
                 || (run && (check ? behind > 0 : ran != null && ran.summary().tasks() > 0));
-        Result result = new Result(fileName, check, changed,
+        Result result = new Result(file.toString(), check, changed,
                 new Shards(shardsAdded, removed, kept.size()),
                 new Versions(versionsAdded, stored.size()), rollout, summary(changed, shardsAdded.size(),
                 removed.size(), versionsAdded.size(), kept.size(), stored.size(), rollout), notes);
@@ -318,68 +302,156 @@ final class ApplyCommand implements Callable<Integer> {
         return run && !check && failed > 0 ? ShardSchemaException.SOME_FAILED : 0;
     }
 
+    /** Versions are history: every stored one must be declared, as stored (normalised and compared, not re-checked). */
+    private void compareHistory(FleetFile fleet, List<Version> stored, String fileName, List<String> refusals) {
+        for (int i = 0; i < Math.max(stored.size(), fleet.versions().size()); i++) {
+            if (i >= fleet.versions().size()) {
+                Version v = stored.get(i);
+                refusals.add("version " + v.number() + " (" + Printable.escape(ChangeStatement.sql(v.tableName(),
+                        v.command())) + ") is in the catalog but " + fileName + " does not declare it; versions are"
+                        + " history: declare it as entry " + (i + 1) + " of versions");
+            } else if (i < stored.size()) {
+                FleetFile.VersionEntry entry = fleet.versions().get(i);
+                Version want = atLine(fileName, entry, List.of(),
+                        () -> VersionAddCommand.declared(context, request(entry), false));
+                String diff = SchemaSnapshot.diff(describe(stored.get(i), want.rollback() != null),
+                        describe(want, want.rollback() != null), "catalog: version " + stored.get(i).number(),
+                        fileName + " line " + entry.line());
+                if (!diff.isEmpty()) {
+                    refusals.add("version " + stored.get(i).number() + " differs from its declaration (versions are"
+                            + " history: declare a new version instead of changing one):\n" + diff.stripTrailing());
+                }
+            }
+        }
+    }
+
     /**
-     * Adds {@code d} to the declared shards unless one declared before is the same shard (as spelled, or on the
-     * same server under another spelling): two entries of one shard are refused, naming both lines; a shard that
-     * an entry and a discover rule (or two rules) both declare counts once, as the first declared it.
+     * The shards the file declares, each checked on its server. One shard declared by two entries is refused,
+     * naming both lines; one that an entry and a discover rule (or two rules) both match counts once, as the first
+     * declared it; two names the catalog cannot tell apart (case, accents) on one server are refused.
      */
-    private static void declare(List<Declared> declared, Declared d, String fileName, List<String> refusals) {
-        for (Declared earlier : declared) {
-            if (earlier.sameAs(d.schema(), d.serverKey(), d.identity())) {
-                if (earlier.entry() != null && d.entry() != null) {
-                    refusals.add(fileName + " lines " + earlier.line() + " and " + d.line() + " declare the same shard, "
-                            + d.item().label() + (earlier.serverKey().equals(d.serverKey()) ? ""
+    private List<Declared> declaredShards(FleetFile fleet, String fileName, List<String> notes, List<String> refusals)
+            throws SQLException {
+        Map<String, List<Declared>> byName = new LinkedHashMap<>();
+        List<Declared> declared = new ArrayList<>();
+        java.util.function.Consumer<Declared> declare = d -> {
+            List<Declared> same = byName.computeIfAbsent(nameKey(d.schema()), k -> new ArrayList<>());
+            for (Declared earlier : same) {
+                if (!earlier.sameServer(d.serverKey(), d.identity())) {
+                    continue;
+                }
+                if (!earlier.schema().equals(d.schema())) {
+                    refusals.add(fileName + " lines " + earlier.line() + " and " + d.line() + ": "
+                            + earlier.item().label() + " and " + d.item().label() + " differ only in case or accents,"
+                            + " which the catalog does not tell apart; it cannot hold both");
+                } else if (earlier.entry() != null && d.entry() != null) {
+                    refusals.add(fileName + " lines " + earlier.line() + " and " + d.line() + " declare the same"
+                            + " shard, " + d.item().label() + (earlier.serverKey().equals(d.serverKey()) ? ""
                             : " (" + Printable.escape(earlier.serverKey()) + " and " + Printable.escape(d.serverKey())
                             + " are one server)") + "; declare it once");
                 }
                 return;
             }
+            same.add(d);
+            declared.add(d);
+        };
+        for (FleetFile.ShardEntry e : fleet.shards()) {
+            ShardAddCommand.Checked c = ShardAddCommand.check(context, e.schema(), e.dsn(), false, e.replicas());
+            declare.accept(new Declared(c.schema(), c.dsn().serverKey(), c.identity(), e.line(), c, null));
         }
-        declared.add(d);
+        for (FleetFile.DiscoverRule rule : fleet.discover()) {
+            ShardDiscoverCommand.Found found = ShardDiscoverCommand.find(context, rule.dsn(), rule.like());
+            String server = Printable.escape(found.server().serverKey());
+            found.refused().forEach(r -> notes.add("schema '" + r.schema() + "' on " + server + " matches "
+                    + Printable.escape(rule.like()) + " but cannot be a shard: " + r.reason()));
+            if (found.schemas().isEmpty() && fleet.prune()) {
+                // A revoked grant or a server moved: with prune, every shard it found before would go.
+                refusals.add(fileName + " line " + rule.line() + ": discover rule " + Printable.escape(rule.like())
+                        + " on " + server + " matches no schema, and prune is on; if the server really has none,"
+                        + " remove the rule");
+            }
+            found.schemas().forEach(s -> declare.accept(new Declared(s, found.server().serverKey(), found.identity(),
+                    rule.line(), null, found)));
+        }
+        return declared;
+    }
+
+    /**
+     * How the catalog compares schema names: without case or accents (its columns' collation), so that two names
+     * it would take for one are found before a write fails on its unique key.
+     */
+    private static String nameKey(String schema) {
+        return Normalizer.normalize(schema, Normalizer.Form.NFD).replaceAll("\\p{M}", "").toLowerCase(Locale.ROOT);
+    }
+
+    /** A new version whose preflight cannot run (no shard to host it, or no known schema to start from) is refused. */
+    private static void checkPreflightsCanRun(List<FleetFile.VersionEntry> newVersions, boolean hostAvailable,
+                                              String fileName, List<String> refusals) {
+        FleetFile.VersionEntry unpreflighted = null;
+        for (FleetFile.VersionEntry e : newVersions) {
+            if (!e.preflight()) {
+                unpreflighted = e;
+            } else if (!hostAvailable) {
+                refusals.add(fileName + " line " + e.line() + " (version " + e.number() + "): its preflight runs on a"
+                        + " shard's server, and no shard is registered or declared where the versions before it"
+                        + " leave the fleet; declare one, or set preflight: false");
+                return;
+            } else if (unpreflighted != null) {
+                refusals.add(fileName + " line " + e.line() + " (version " + e.number() + "): its preflight would"
+                        + " start from version " + unpreflighted.number() + ", which this apply adds without a"
+                        + " preflight (so with no expected schema); apply the file up to version "
+                        + unpreflighted.number() + " first, or set preflight: false here too");
+                return;
+            }
+        }
     }
 
     /** What the file says of a registered shard that apply does not change: said, so that it is not a surprise. */
     private static List<String> changesIgnored(Declared d, Shard s, Catalog catalog) {
         List<String> out = new ArrayList<>();
-        if (!d.storedDsn().equals(s.dsn())) {
-            out.add(ShardName.text(s.id(), s.schemaName(), s.serverKey()) + " is registered with DSN "
-                    + Printable.escape(Dsn.mask(s.dsn())) + ", line " + d.line() + " declares "
-                    + Printable.escape(Dsn.mask(d.storedDsn())) + "; apply does not change a registered shard's DSN");
+        String declaredDsn = Catalog.stored(d.server());
+        if (!declaredDsn.equals(s.dsn())) {
+            out.add(item(s).label() + " is registered with DSN " + Printable.escape(Dsn.mask(s.dsn())) + ", line "
+                    + d.line() + " declares " + Printable.escape(Dsn.mask(declaredDsn))
+                    + "; apply does not change a registered shard's DSN");
         }
         Set<String> want = new TreeSet<>(d.entry().replicas().stream().map(Catalog::stored).toList());
         Set<String> have = new TreeSet<>(catalog.replicas(s.id()));
         if (!want.equals(have)) {
-            out.add(ShardName.text(s.id(), s.schemaName(), s.serverKey()) + " has replicas " + have + " in the"
-                    + " catalog, line " + d.line() + " declares " + want + "; apply does not change a registered"
-                    + " shard's replicas");
+            out.add(item(s).label() + " has replicas " + Printable.escape(have.toString()) + " in the catalog, line "
+                    + d.line() + " declares " + Printable.escape(want.toString()) + "; apply does not change a"
+                    + " registered shard's replicas");
         }
         return out;
     }
 
     /**
-     * Where each shard to add starts (see {@link StartingVersion}), read on its server; those that cannot start
-     * anywhere are refused, the first {@link #NAMED} named.
+     * Where each shard to add starts (see {@link StartingVersion}), read on its server (one connection per
+     * server); those that cannot start anywhere are refused, the first {@link #NAMED} named.
      */
-    private List<ToAdd> startingPoints(List<Declared> shards, List<Version> stored, String fileName,
+    private List<ToAdd> startingPoints(List<Declared> shards, List<Version> stored, String fileName, List<String> notes,
                                        List<String> refusals) throws SQLException {
-        List<ToAdd> out = new ArrayList<>();
-        List<String> refused = new ArrayList<>();
-        Map<ShardDiscoverCommand.Found, List<Declared>> byRule = new LinkedHashMap<>();
-        for (Declared d : shards) {
-            if (stored.isEmpty()) {
-                out.add(new ToAdd(d, Catalog.Start.NEW));
-            } else if (d.entry() != null) {
-                try (Connection c = ShardTarget.connect(context, d.entry().dsn())) {
-                    decide(d, StartingVersion.of(c, d.schema(), stored), fileName, out, refused);
-                }
-            } else {
-                byRule.computeIfAbsent(d.found(), k -> new ArrayList<>()).add(d);
-            }
+        if (stored.isEmpty()) {
+            return shards.stream().map(d -> new ToAdd(d, Catalog.Start.NEW)).toList();
         }
-        for (Map.Entry<ShardDiscoverCommand.Found, List<Declared>> rule : byRule.entrySet()) {
-            try (Connection c = ShardTarget.connect(context, rule.getKey().server())) {
-                for (Declared d : rule.getValue()) {
-                    decide(d, StartingVersion.of(c, d.schema(), stored), fileName, out, refused);
+        StartingVersion starts = new StartingVersion(stored);
+        Map<Dsn, List<Declared>> byServer = new LinkedHashMap<>();
+        shards.forEach(d -> byServer.computeIfAbsent(d.server(), k -> new ArrayList<>()).add(d));
+        Map<Declared, ToAdd> decided = new HashMap<>();
+        List<String> refused = new ArrayList<>();
+        for (Map.Entry<Dsn, List<Declared>> server : byServer.entrySet()) {
+            try (Connection c = ShardTarget.connect(context, server.getKey())) {
+                for (Declared d : server.getValue()) {
+                    StartingVersion.Decision decision = starts.of(c, d.schema());
+                    String where = fileName + " line " + d.line() + ": " + d.item().label() + ": ";
+                    if (decision.start() == null) {
+                        refused.add(where + decision.refusal());
+                    } else {
+                        decided.put(d, new ToAdd(d, decision.start()));
+                    }
+                    if (decision.note() != null) {
+                        notes.add(where + decision.note());
+                    }
                 }
             }
         }
@@ -387,35 +459,35 @@ final class ApplyCommand implements Callable<Integer> {
             refusals.add(String.join("\n", refused.subList(0, Math.min(NAMED, refused.size())))
                     + (refused.size() > NAMED ? "\nand " + (refused.size() - NAMED) + " more shards like these" : ""));
         }
-        return out;
+        return shards.stream().filter(decided::containsKey).map(decided::get).toList();
     }
 
-    private static void decide(Declared d, StartingVersion.Decision decision, String fileName, List<ToAdd> out,
-                               List<String> refused) {
-        if (decision.start() != null) {
-            out.add(new ToAdd(d, decision.start()));
-        } else {
-            refused.add(fileName + " line " + d.line() + ": " + d.item().label() + ": " + decision.refusal());
-        }
-    }
-
-    /** Registers the shards to add, explicit entries first, and names them with the ids the catalog gave. */
-    private List<ShardItem> register(List<ToAdd> toAdd, Catalog catalog) {
-        Map<ShardDiscoverCommand.Found, List<String>> fresh = new LinkedHashMap<>();
+    /**
+     * Registers the shards to add: an entry as `shard add` does, a discovered shard that starts at a version in a
+     * transaction of its own (so that it starts there before any runner can claim it), the other discovered ones
+     * in one batch per rule as `shard discover` does; names them with the ids the catalog gave.
+     */
+    private List<ShardItem> register(List<ToAdd> toAdd, Catalog catalog, List<String> written) {
+        Map<ShardDiscoverCommand.Found, List<String>> batches = new LinkedHashMap<>();
         for (ToAdd a : toAdd) {
             Declared d = a.shard();
-            if (d.entry() != null) {
-                ShardAddCommand.register(context, d.entry(), a.start());
-            } else if (a.start().version() > 0) {
-                catalog.addShard(d.schema(), d.found().server().withoutPassword(), d.identity(), List.of(), a.start());
-            } else {
-                fresh.computeIfAbsent(d.found(), k -> new ArrayList<>()).add(d.schema());
+            if (d.entry() == null && a.start().version() == 0) {
+                batches.computeIfAbsent(d.found(), k -> new ArrayList<>()).add(d.schema());
+                continue;
             }
+            atStep("adding " + d.item().label(), written, () -> d.entry() != null
+                    ? ShardAddCommand.register(context, d.entry(), a.start()).shardId()
+                    : catalog.addShard(d.schema(), d.found().server().withoutPassword().withDatabase(d.schema()),
+                    d.identity(), List.of(), a.start()));
         }
-        fresh.forEach((found, schemas) -> ShardDiscoverCommand.register(context,
-                new ShardDiscoverCommand.Found(found.server(), found.identity(), schemas, List.of())));
+        batches.forEach((found, schemas) -> atStep("adding the shards of " + Printable.escape(found.server()
+                .serverKey()), written, () -> ShardDiscoverCommand.register(context,
+                new ShardDiscoverCommand.Found(found.server(), found.identity(), schemas, List.of()))));
         Map<String, Long> ids = new HashMap<>();
-        catalog.shards().forEach(s -> ids.put(s.schemaName() + "@" + s.serverKey(), s.id()));
+        if (!toAdd.isEmpty()) {
+            catalog.shards().forEach(s -> ids.put(s.schemaName() + "@" + s.serverKey(), s.id()));
+            written.add("added " + toAdd.size() + " shards");
+        }
         return toAdd.stream().map(a -> new ShardItem(ids.get(a.shard().schema() + "@" + a.shard().serverKey()),
                 a.shard().schema(), a.shard().serverKey())).toList();
     }
@@ -488,22 +560,23 @@ final class ApplyCommand implements Callable<Integer> {
         return sb.toString();
     }
 
-    private interface Step<T> {
-        T get();
+    /** Runs a step for a declared version; its error names the file's line, and what this apply wrote before it. */
+    private static <T> T atLine(String fileName, FleetFile.VersionEntry e, List<String> written, Supplier<T> step) {
+        return atStep(fileName + " line " + e.line() + " (version " + e.number() + ")", written, step);
     }
 
-    /** Runs a step for a declared version; its error names the file's line, and what this apply wrote before it. */
-    private static <T> T atLine(String fileName, FleetFile.VersionEntry e, String written, Step<T> step) {
+    /** Runs a step; its error says where ({@code what}), and what this apply wrote before it. */
+    private static <T> T atStep(String what, List<String> written, Supplier<T> step) {
         try {
             return step.get();
         } catch (ShardSchemaException ex) {
             String message = ex.getMessage();
             if (!written.isEmpty()) {
-                message = message.replaceFirst("\nnothing was written$", "") + "\nthis apply " + written
-                        + " before it; nothing else was written (apply again once it is fixed)";
+                message = message.replaceFirst("\nnothing was written$", "") + "\nthis apply "
+                        + String.join(", ", written) + " before it; nothing else was written (apply again once it is"
+                        + " fixed)";
             }
-            throw new ShardSchemaException(ex.exitCode(), fileName + " line " + e.line() + " (version " + e.number()
-                    + "): " + message, ex);
+            throw new ShardSchemaException(ex.exitCode(), what + ": " + message, ex);
         }
     }
 }

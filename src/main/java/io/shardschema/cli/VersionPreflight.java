@@ -1,6 +1,5 @@
 package io.shardschema.cli;
 
-import io.shardschema.Printable;
 import io.shardschema.ShardSchemaException;
 import io.shardschema.catalog.Shard;
 import io.shardschema.catalog.ShardName;
@@ -39,8 +38,7 @@ final class VersionPreflight {
         }
 
         String label() {
-            return id != null ? ShardName.text(id, schema, serverKey)
-                    : "shard " + Printable.escape(schema) + "@" + Printable.escape(serverKey) + " (not registered yet)";
+            return id != null ? ShardName.text(id, schema, serverKey) : ShardName.unregistered(schema, serverKey);
         }
     }
 

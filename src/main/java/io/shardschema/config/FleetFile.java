@@ -20,8 +20,12 @@ import io.shardschema.ShardSchemaException;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -238,14 +242,15 @@ public record FleetFile(Path path, List<ShardEntry> shards, List<DiscoverRule> d
     public static FleetFile read(Path file) {
         String name = Printable.escape(file.toString());
         Document doc;
+        String text;
         try {
-            String text = readBounded(file, MAX_BYTES, name);
+            text = readBounded(file, MAX_BYTES, name);
             doc = text.isBlank() ? null : YAML.readValue(new NoAliases(YAML.getFactory().createParser(text)),
                     Document.class);
         } catch (JsonProcessingException e) {
             throw ShardSchemaException.usage(name + ": " + describe(e) + "; nothing was written");
         } catch (IOException e) {
-            throw ShardSchemaException.usage("cannot read " + name + ": " + Printable.escape(e.getMessage()));
+            throw ShardSchemaException.usage("cannot read " + name + ": " + Printable.escape(String.valueOf(e.getMessage())));
         }
         if (doc == null) {
             throw ShardSchemaException.usage(name + " is empty: declare shards, discover rules or versions");
@@ -255,7 +260,8 @@ public record FleetFile(Path path, List<ShardEntry> shards, List<DiscoverRule> d
         List<DiscoverRule> discover = list(doc.discover).stream().map(l -> new DiscoverRule(l.line(), l.fields().dsn,
                 l.fields().like)).toList();
         List<VersionEntry> versions = new ArrayList<>();
-        long budget = MAX_BYTES;
+        // One budget for the file and every file its versions name.
+        long budget = MAX_BYTES - text.getBytes(StandardCharsets.UTF_8).length;
         for (Located<VersionFields> v : list(doc.versions)) {
             VersionEntry e = entry(file, v, versions.size() + 1, budget);
             budget -= v.fields().file == null ? 0 : e.command().getBytes(StandardCharsets.UTF_8).length;
@@ -265,35 +271,52 @@ public record FleetFile(Path path, List<ShardEntry> shards, List<DiscoverRule> d
     }
 
     /**
-     * A regular file's text, refused past {@code limit} bytes (read so, not trusted from its size: a FIFO or a
-     * device says 0) or when it is not a regular file.
+     * A regular file's text (UTF-8, strictly), refused past {@code limit} bytes (read so, not trusted from its
+     * size: a FIFO or a device says 0) or when it is not a regular file.
      */
     private static String readBounded(Path file, long limit, String name) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IOException(Files.exists(file) ? "not a regular file" : "no such file");
         }
         try (InputStream in = Files.newInputStream(file)) {
-            byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
+            byte[] bytes = in.readNBytes((int) Math.max(0, Math.min(Integer.MAX_VALUE - 8, limit + 1)));
             if (bytes.length > limit) {
                 throw ShardSchemaException.usage(name + " is too large: the desired state and the files its versions"
                         + " name may hold " + (MAX_BYTES >> 20) + " MB in all");
             }
-            return new String(bytes, StandardCharsets.UTF_8);
+            try {
+                return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+            } catch (CharacterCodingException e) {
+                throw new IOException("not UTF-8 text");
+            }
         }
     }
 
+    /**
+     * A version's {@code file:}, which must lie in the desired-state file's directory or below (symbolic links
+     * followed): a file from a pull request must not make apply read, and print, any file of the machine.
+     */
     private static VersionEntry entry(Path file, Located<VersionFields> located, int number, long budget) {
         VersionFields f = located.fields();
         String command = f.command;
         if (f.file != null) {
-            Path source = file.toAbsolutePath().getParent().resolve(f.file);
+            Path dir = file.toAbsolutePath().getParent();
+            Path source = dir.resolve(f.file);
             String name = Printable.escape(source.toString());
+            String where = Printable.escape(file.toString()) + " line " + located.line() + ": cannot read the file"
+                    + " of version " + number + ", " + name + ": ";
             try {
+                if (!source.toRealPath().startsWith(dir.toRealPath())) {
+                    throw ShardSchemaException.usage(where + "it is not in " + Printable.escape(dir.toString())
+                            + " or below, where the files of versions must be; nothing was written");
+                }
                 command = readBounded(source, budget, name);
+            } catch (NoSuchFileException e) {
+                throw ShardSchemaException.usage(where + "no such file; nothing was written");
             } catch (IOException e) {
-                throw ShardSchemaException.usage(Printable.escape(file.toString()) + " line " + located.line()
-                        + ": cannot read the file of version " + number + ", " + name + ": "
-                        + Printable.escape(e.getMessage()) + "; nothing was written");
+                throw ShardSchemaException.usage(where + Printable.escape(String.valueOf(e.getMessage()))
+                        + "; nothing was written");
             }
         }
         return new VersionEntry(located.line(), number, f.table, command, f.type == null ? "sql" : f.type,

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -93,7 +94,7 @@ class ApplyTest {
 
         Path shorter = yaml("shorter.yaml", discover() + "versions:\n  - table: t\n    command: ADD COLUMN c INT NULL\n");
         Cli.Result undeclared = Cli.run(fleet.configFile, "apply", shorter.toString());
-        assertThat(undeclared.exit()).isEqualTo(4);
+        assertThat(undeclared.exit()).as(undeclared.all()).isEqualTo(4);
         assertThat(undeclared.err()).contains("version 2 (ALTER TABLE `t` ADD INDEX idx_v (v)) is in the catalog but");
     }
 
@@ -186,6 +187,30 @@ class ApplyTest {
     }
 
     @Test
+    void versionsWhosePreflightCannotRunAreRefusedBeforeAnythingIsWritten() throws IOException {
+        TestFleet own = TestFleet.create(TestServers.shared(), "applynohost", 1);
+        String shard = "shards:\n  - schema: " + own.schemas.get(0) + "\n    dsn: \"root@tcp(127.0.0.1:"
+                + own.shardServer.port() + ")/\"\n";
+        String[][] cases = {
+                {"versions:\n  - table: t\n    command: ADD COLUMN c INT NULL\n",
+                        "line 2 (version 1): its preflight runs on a shard's server, and no shard is registered"},
+                {shard + "versions:\n  - table: t\n    command: ADD COLUMN c INT NULL\n    preflight: false\n"
+                        + "  - table: t\n    command: ADD COLUMN d INT NULL\n",
+                        "line 8 (version 2): its preflight would start from version 1, which this apply adds without"},
+        };
+        for (String[] c : cases) {
+            Path file = Files.writeString(own.dir.resolve("nohost.yaml"), c[0]);
+            for (String mode : List.of("--check", "--run")) {
+                Cli.Result r = Cli.run(own.configFile, "apply", file.toString(), mode);
+                assertThat(r.exit()).as(c[0] + r.all()).isEqualTo(4);
+                assertThat(r.err()).contains(c[1], "nothing was written");
+            }
+        }
+        assertThat(Cli.run(own.configFile, "shard", "list", "--json").json().get("shards")).isEmpty();
+        assertThat(Cli.run(own.configFile, "version", "list", "--json").json().get("versions")).isEmpty();
+    }
+
+    @Test
     void malformedFilesAreRefusedNamingTheLineAndField() throws IOException {
         String[][] cases = {
                 {"versions:\n  - table: t\n    tabel: x\n    command: ADD COLUMN c INT\n",
@@ -198,7 +223,9 @@ class ApplyTest {
                 {"shards:\n  - schema: a\n    schema: b\n    dsn: x\n", "line 3", "Duplicate field 'schema'"},
                 {"versions: [\n", "line 2"},
                 {"versions:\n  - table: t\n    file: missing.sql\n", "line 2", "cannot read the file of version 1"},
-                {"versions:\n  - table: t\n    file: /dev/zero\n", "line 2", "/dev/zero: not a regular file"},
+                {"versions:\n  - table: t\n    file: /dev/zero\n", "line 2", "/dev/zero: it is not in"},
+                {"versions:\n  - table: t\n    file: ../../../pom.xml\n", "line 2", "pom.xml: it is not in"},
+                {"versions:\n  - table: t\n    file: .\n", "line 2", "not a regular file"},
                 {"versions:\n  - table: t\n    command: ADD COLUMN c INT\n    force: \"\\u001b[2Jyes\"\n", "line 4",
                         "field versions.force"},
                 {"", "is empty"},
