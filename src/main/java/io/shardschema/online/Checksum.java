@@ -1,0 +1,75 @@
+package io.shardschema.online;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The check before the swap: the shadow must hold exactly the table's rows (through the column mapping). Both are
+ * read in one consistent snapshot, opened while the table is locked for a moment after a final flush, so that
+ * the two agree exactly when the copy is right; then the lock goes and the check reads without blocking anyone.
+ */
+final class Checksum {
+    private static final Set<String> TEXT = Set.of("char", "varchar", "tinytext", "text", "mediumtext", "longtext",
+            "enum", "set", "json");
+    private static final Set<String> BINARY = Set.of("binary", "varbinary", "tinyblob", "blob", "mediumblob",
+            "longblob", "bit", "geometry", "point", "linestring", "polygon");
+
+    /** Rows and a checksum of them, of one table. */
+    record Sum(long rows, long crc) {
+    }
+
+    private Checksum() {
+    }
+
+    /** How a column's value reads the same in the table and the shadow (text as utf8mb4, bytes as hex). */
+    static String canonical(SourceTable table, String quotedColumn) {
+        SourceTable.Column c = table.columns().stream().filter(col -> col.quoted().equalsIgnoreCase(quotedColumn))
+                .findFirst().orElseThrow();
+        String value = TEXT.contains(c.dataType()) ? "CONVERT(" + c.quoted() + " USING utf8mb4)"
+                : BINARY.contains(c.dataType()) ? "HEX(" + c.quoted() + ")" : "CAST(" + c.quoted() + " AS CHAR)";
+        return "IFNULL(" + value + ", ''), ISNULL(" + c.quoted() + ")";
+    }
+
+    static Sum of(Statement s, SourceTable table, List<String> columns) throws SQLException {
+        List<String> values = columns.stream().map(col -> canonical(table, col)).toList();
+        try (ResultSet rs = s.executeQuery("SELECT COUNT(*), COALESCE(BIT_XOR(CRC32(CONCAT_WS('#', "
+                + String.join(", ", values) + "))), 0) FROM " + table.quoted())) {
+            rs.next();
+            return new Sum(rs.getLong(1), rs.getLong(2));
+        }
+    }
+
+    /**
+     * Opens a consistent snapshot on {@code reader} while {@code locker} holds the table (READ) and the shadow
+     * (WRITE), after {@code finalFlush} ran under that lock; returns both sums, read after the lock is gone.
+     */
+    static Sum[] compare(Connection locker, Connection reader, ShadowTable shadow, FinalFlush finalFlush)
+            throws SQLException {
+        try (Statement lock = locker.createStatement(); Statement read = reader.createStatement()) {
+            read.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+            lock.execute("SET SESSION lock_wait_timeout = 2");
+            lock.execute("LOCK TABLES " + shadow.source().quoted() + " READ, " + shadow.shadow().quoted() + " WRITE");
+            try {
+                finalFlush.run(locker);
+                read.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT");
+            } finally {
+                lock.execute("UNLOCK TABLES");
+            }
+            try {
+                return new Sum[]{of(read, shadow.source(), shadow.columns()), of(read, shadow.shadow(), shadow.columns())};
+            } finally {
+                read.execute("COMMIT");
+            }
+        }
+    }
+
+    /** What runs under the lock before the snapshot: the last events' keys brought over. */
+    @FunctionalInterface
+    interface FinalFlush {
+        void run(Connection locked) throws SQLException;
+    }
+}

@@ -1,0 +1,88 @@
+package io.shardschema.online;
+
+import io.shardschema.schema.Sql;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+
+/**
+ * The shadow table a change is copied into ({@code _t_new}: {@code CREATE TABLE ... LIKE t}, then the version's
+ * ALTER), and the column mapping the copy, the flush and the checksum share: every column of both tables that is
+ * not generated, by name. The SQL that writes the shadow is built here, in one place.
+ */
+final class ShadowTable {
+    private final SourceTable source;
+    private final SourceTable shadow;
+    private final List<String> columns;
+    private final PrimaryKey key;
+
+    private ShadowTable(SourceTable source, SourceTable shadow) {
+        this.source = source;
+        this.shadow = shadow;
+        this.columns = source.columns().stream().filter(c -> !c.generated())
+                .filter(c -> shadow.columns().stream().anyMatch(s -> !s.generated() && s.name().equalsIgnoreCase(c.name())))
+                .map(SourceTable.Column::quoted).toList();
+        this.key = new PrimaryKey(source.primaryKey());
+    }
+
+    /**
+     * The shadow's name: the table's name and a suffix. The swap's RENAME takes its metadata locks in name order,
+     * and the sentry cut-over is only atomic when it waits on the table's own lock first (EngineFactsTest): every
+     * name the engine gives starts with the table's, so that the table's sorts first.
+     */
+    static String nameFor(String table) {
+        return table + "__new";
+    }
+
+    /** The longest table name the engine's names leave room for (64 characters with the longest suffix). */
+    static final int LONGEST_TABLE_NAME = 64 - "__20261203t101010_old".length();
+
+    /** Makes the shadow table (dropping one an earlier, interrupted run left) with the change applied to it. */
+    static ShadowTable create(Connection c, SourceTable source, String command) throws SQLException {
+        String name = nameFor(source.name());
+        String quoted = Sql.quote(source.schema()) + "." + Sql.quote(name);
+        try (Statement s = c.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS " + quoted);
+            s.execute("CREATE TABLE " + quoted + " LIKE " + source.quoted());
+            s.execute("ALTER TABLE " + quoted + " " + command);
+        }
+        return new ShadowTable(source, SourceTable.read(c, source.schema(), name).orElseThrow());
+    }
+
+    SourceTable source() {
+        return source;
+    }
+
+    SourceTable shadow() {
+        return shadow;
+    }
+
+    PrimaryKey key() {
+        return key;
+    }
+
+    List<String> columns() {
+        return columns;
+    }
+
+    /** Copies the rows of {@code t} matching {@code where} (over t's columns) that the shadow lacks. */
+    String copy(String where) {
+        return "INSERT IGNORE INTO " + shadow.quoted() + " (" + String.join(", ", columns) + ") SELECT "
+                + String.join(", ", columns) + " FROM " + source.quoted() + " FORCE INDEX (PRIMARY) WHERE " + where;
+    }
+
+    /** Brings the shadow's rows of the keys {@code where} names to what {@code t} holds now (gone, or as they are). */
+    List<String> refresh(String where) {
+        return List.of("DELETE FROM " + shadow.quoted() + " WHERE " + where,
+                "REPLACE INTO " + shadow.quoted() + " (" + String.join(", ", columns) + ") SELECT "
+                        + String.join(", ", columns) + " FROM " + source.quoted() + " WHERE " + where);
+    }
+
+    void drop(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS " + shadow.quoted());
+        }
+    }
+}
