@@ -26,16 +26,14 @@ final class Checksum {
     }
 
     /** How a column's value reads the same in the table and the shadow (text as utf8mb4, bytes as hex). */
-    static String canonical(SourceTable table, String quotedColumn) {
-        SourceTable.Column c = table.columns().stream().filter(col -> col.quoted().equalsIgnoreCase(quotedColumn))
-                .findFirst().orElseThrow();
+    static String canonical(SourceTable.Column c) {
         String value = TEXT.contains(c.dataType()) ? "CONVERT(" + c.quoted() + " USING utf8mb4)"
                 : BINARY.contains(c.dataType()) ? "HEX(" + c.quoted() + ")" : "CAST(" + c.quoted() + " AS CHAR)";
         return "IFNULL(" + value + ", ''), ISNULL(" + c.quoted() + ")";
     }
 
-    static Sum of(Statement s, SourceTable table, List<String> columns) throws SQLException {
-        List<String> values = columns.stream().map(col -> canonical(table, col)).toList();
+    static Sum of(Statement s, SourceTable table, List<SourceTable.Column> columns) throws SQLException {
+        List<String> values = columns.stream().map(Checksum::canonical).toList();
         try (ResultSet rs = s.executeQuery("SELECT COUNT(*), COALESCE(BIT_XOR(CRC32(CONCAT_WS('#', "
                 + String.join(", ", values) + "))), 0) FROM " + table.quoted())) {
             rs.next();
@@ -60,7 +58,8 @@ final class Checksum {
                 lock.execute("UNLOCK TABLES");
             }
             try {
-                return new Sum[]{of(read, shadow.source(), shadow.columns()), of(read, shadow.shadow(), shadow.columns())};
+                return new Sum[]{of(read, shadow.source(), shadow.columns().stream().map(ShadowTable.Mapped::from).toList()),
+                        of(read, shadow.shadow(), shadow.columns().stream().map(ShadowTable.Mapped::to).toList())};
             } finally {
                 read.execute("COMMIT");
             }

