@@ -11,20 +11,20 @@ import java.util.List;
  * ({@link Dialect}). Where the server could read the text in more than one way, or where the text is malformed, it
  * refuses ({@link Malformed}) rather than guess: the check built on it must see every token the server could run.
  */
-final class StatementLexer {
-    enum Kind { WORD, QUOTED_NAME, STRING, NUMBER, SYMBOL }
+public final class StatementLexer {
+    public enum Kind { WORD, QUOTED_NAME, STRING, NUMBER, SYMBOL }
 
     /** One token: {@code value} is a quoted name's or a string's content (quotes and escapes undone), else the text. */
-    record Token(Kind kind, String value, int offset) {
+    public record Token(Kind kind, String value, int offset) {
     }
 
     /**
      * The sql_mode flags that change where strings and names end. (MSSQL's [names] and ORACLE's ':' need none:
      * the check refuses '[' and ':' outright.)
      */
-    record Dialect(boolean ansiQuotes, boolean backslashEscapes) {
+    public record Dialect(boolean ansiQuotes, boolean backslashEscapes) {
         /** Every combination: a shard's server may run any of them. */
-        static final List<Dialect> ALL = List.of(new Dialect(false, true), new Dialect(true, true),
+        public static final List<Dialect> ALL = List.of(new Dialect(false, true), new Dialect(true, true),
                 new Dialect(false, false), new Dialect(true, false));
 
         /** How a message names this dialect; empty for the server's default. */
@@ -41,7 +41,7 @@ final class StatementLexer {
     }
 
     /** Text the lexer will not guess about; {@code offset} is where the trouble starts. */
-    static final class Malformed extends RuntimeException {
+    public static final class Malformed extends RuntimeException {
         final int offset;
 
         Malformed(int offset, String message) {
@@ -59,7 +59,7 @@ final class StatementLexer {
         this.dialect = dialect;
     }
 
-    static List<Token> tokens(String sql, Dialect dialect) {
+    public static List<Token> tokens(String sql, Dialect dialect) {
         int nul = sql.indexOf('\0');
         if (nul >= 0) {
             // The server ends a line comment, and then the statement, at a NUL: what follows would go unread.

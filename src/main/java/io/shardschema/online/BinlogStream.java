@@ -19,14 +19,12 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Pattern;
 
 /**
  * The streamer: reads the shard server's binlog as a replica would (its own server id), from a position taken
@@ -35,12 +33,16 @@ import java.util.regex.Pattern;
  * {@link #failure()}), never a silent gap.
  */
 final class BinlogStream implements AutoCloseable {
-    /** A position in the binlog: file and offset; files sort by name (their numbers are zero-padded). */
+    /** A position in the binlog: file and offset; files sort by their number (6 digits, then 7 past 999999). */
     record Position(String file, long offset) implements Comparable<Position> {
         @Override
         public int compareTo(Position o) {
-            int byFile = file.compareTo(o.file);
+            int byFile = Long.compare(number(file), number(o.file));
             return byFile != 0 ? byFile : Long.compare(offset, o.offset);
+        }
+
+        private static long number(String file) {
+            return Long.parseLong(file.substring(file.lastIndexOf('.') + 1));
         }
     }
 
@@ -60,7 +62,8 @@ final class BinlogStream implements AutoCloseable {
     private final Set<PrimaryKey.Key> pending = ConcurrentHashMap.newKeySet();
     private final Map<Long, Boolean> ourTables = new ConcurrentHashMap<>();
     private final AtomicReference<String> failure = new AtomicReference<>();
-    private final Pattern ddlOnTable;
+    private static final long SILENT_MILLIS = 5000;
+    private volatile long lastEventNanos = System.nanoTime();
     private volatile String file;
     private volatile Position received;
 
@@ -69,9 +72,6 @@ final class BinlogStream implements AutoCloseable {
         this.key = new PrimaryKey(table.primaryKey());
         this.file = from.file();
         this.received = from;
-        String name = Pattern.quote(table.name().toLowerCase(Locale.ROOT));
-        this.ddlOnTable = Pattern.compile("^\\s*(ALTER|RENAME|DROP|TRUNCATE)\\s+TABLE\\b.*`?" + name + "`?",
-                Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
         client = new BinaryLogClient(server.host(), server.port(), server.user(),
                 server.password() == null ? "" : server.password());
         // A server id of its own, far from the ones replicas are given: a duplicate would disconnect a replica.
@@ -88,7 +88,14 @@ final class BinlogStream implements AutoCloseable {
             throw new IOException("an event of a type the binlog client does not know");
         });
         client.setEventDeserializer(deserializer);
-        client.registerEventListener(this::onEvent);
+        client.registerEventListener(event -> {
+            // The client only logs what a listener throws: here it stops the change instead.
+            try {
+                onEvent(event);
+            } catch (RuntimeException e) {
+                fail("cannot follow a binlog event: " + e);
+            }
+        });
         client.registerLifecycleListener(new BinaryLogClient.AbstractLifecycleListener() {
             @Override
             public void onEventDeserializationFailure(BinaryLogClient c, Exception ex) {
@@ -119,9 +126,18 @@ final class BinlogStream implements AutoCloseable {
         failure.compareAndSet(null, why);
     }
 
-    /** Why the stream stopped, if it did: the change cannot go on. */
+    /** Why the stream stopped, if it did (also when it fell silent: the server sends a heartbeat every second). */
     String failure() {
+        long silentMillis = (System.nanoTime() - lastEventNanos) / 1_000_000;
+        if (failure.get() == null && client.isConnected() && silentMillis > SILENT_MILLIS) {
+            fail("no binlog event, not even a heartbeat, for " + silentMillis + " ms");
+        }
         return failure.get();
+    }
+
+    /** Keys a flush took but could not write: noted again. */
+    void requeue(Set<PrimaryKey.Key> keys) {
+        pending.addAll(keys);
     }
 
     /** Takes the keys noted so far; they are noted again when touched again. */
@@ -145,6 +161,7 @@ final class BinlogStream implements AutoCloseable {
     }
 
     private void onEvent(Event event) {
+        lastEventNanos = System.nanoTime();
         EventHeaderV4 header = event.getHeader();
         EventType type = header.getEventType();
         switch (type) {
@@ -157,12 +174,15 @@ final class BinlogStream implements AutoCloseable {
             case WRITE_ROWS, EXT_WRITE_ROWS -> {
                 WriteRowsEventData d = event.getData();
                 if (ours(d.getTableId())) {
+                    fullImage(d.getIncludedColumns());
                     d.getRows().forEach(this::note);
                 }
             }
             case UPDATE_ROWS, EXT_UPDATE_ROWS -> {
                 UpdateRowsEventData d = event.getData();
                 if (ours(d.getTableId())) {
+                    fullImage(d.getIncludedColumnsBeforeUpdate());
+                    fullImage(d.getIncludedColumns());
                     d.getRows().forEach(r -> {
                         note(r.getKey());
                         note(r.getValue());
@@ -172,21 +192,32 @@ final class BinlogStream implements AutoCloseable {
             case DELETE_ROWS, EXT_DELETE_ROWS -> {
                 DeleteRowsEventData d = event.getData();
                 if (ours(d.getTableId())) {
+                    fullImage(d.getIncludedColumns());
                     d.getRows().forEach(this::note);
                 }
             }
             case QUERY -> {
                 QueryEventData q = event.getData();
-                if (table.schema().equals(q.getDatabase()) && ddlOnTable.matcher(q.getSql()).find()) {
-                    fail("DDL on " + table.name() + " while it was changed online: " + q.getSql());
-                }
+                BinlogQueries.problem(q.getSql(), q.getDatabase(), table.schema(), table.name()).ifPresent(this::fail);
             }
+            case XA_PREPARE -> fail("an XA transaction, which the engine does not follow yet");
             default -> {
             }
         }
         // A rotate names the next file; every other event ends at its next position in the current one.
         if (type != EventType.ROTATE && header.getNextPosition() > 0) {
             received = new Position(file, header.getNextPosition());
+        }
+    }
+
+    /**
+     * Row images come packed to the columns they hold: a session with binlog_row_image=MINIMAL (a session
+     * setting) would shift them. Only full images are read.
+     */
+    private void fullImage(java.util.BitSet included) {
+        if (included.cardinality() != table.columns().size()) {
+            throw new IllegalStateException("a row image of " + included.cardinality() + " of the table's "
+                    + table.columns().size() + " columns (binlog_row_image other than FULL in a session)");
         }
     }
 

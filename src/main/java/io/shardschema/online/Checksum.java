@@ -50,7 +50,7 @@ final class Checksum {
         try (Statement lock = locker.createStatement(); Statement read = reader.createStatement()) {
             read.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
             lock.execute("SET SESSION lock_wait_timeout = 2");
-            lock.execute("LOCK TABLES " + shadow.source().quoted() + " READ, " + shadow.shadow().quoted() + " WRITE");
+            lock.execute("LOCK TABLES " + shadow.source().quoted() + " READ, " + shadow.shadow().quoted() + " WRITE WAIT 1");
             try {
                 finalFlush.run(locker);
                 read.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT");
@@ -63,6 +63,40 @@ final class Checksum {
             } finally {
                 read.execute("COMMIT");
             }
+        }
+    }
+
+    /**
+     * The rows of {@code keys} in the table and in the shadow, each as its canonical text, sorted: equal when the
+     * shadow holds exactly those rows. For the keys flushed after the checksum's snapshot, read under the
+     * cut-over's lock.
+     */
+    static boolean sameRows(Connection c, ShadowTable shadow, List<PrimaryKey.Key> keys) throws SQLException {
+        for (int from = 0; from < keys.size(); from += 500) {
+            List<PrimaryKey.Key> batch = keys.subList(from, Math.min(keys.size(), from + 500));
+            if (!rows(c, shadow.source(), shadow.columns().stream().map(ShadowTable.Mapped::from).toList(), shadow, batch)
+                    .equals(rows(c, shadow.shadow(), shadow.columns().stream().map(ShadowTable.Mapped::to).toList(),
+                            shadow, batch))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static List<String> rows(Connection c, SourceTable table, List<SourceTable.Column> columns,
+                                     ShadowTable shadow, List<PrimaryKey.Key> keys) throws SQLException {
+        String sql = "SELECT CONCAT_WS('#', " + String.join(", ", columns.stream().map(Checksum::canonical).toList())
+                + ") FROM " + table.quoted() + " WHERE " + shadow.key().in(keys.size());
+        try (java.sql.PreparedStatement ps = c.prepareStatement(sql)) {
+            Flusher.bind(ps, keys);
+            List<String> out = new java.util.ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+            java.util.Collections.sort(out);
+            return out;
         }
     }
 

@@ -12,7 +12,7 @@ import java.util.Set;
 
 /**
  * The applier of captured changes: brings the shadow's rows of the keys the stream noted to what the table holds
- * now (deleted where the row is gone, replaced by the current row otherwise). Reading the current row, not the
+ * now (deleted, and written again from the current row where there is one). Reading the current row, not the
  * event's image, makes it idempotent and order-free; the barrier makes it safe: a binlog event can arrive before
  * its transaction is visible to other sessions, so before reading, the flusher commits a write of its own to the
  * changelog table; MariaDB commits in binlog order, so once that commit returns, every transaction whose events
@@ -65,16 +65,30 @@ final class Flusher {
         List<PrimaryKey.Key> all = new ArrayList<>(keys);
         for (int from = 0; from < all.size(); from += BATCH) {
             List<PrimaryKey.Key> batch = all.subList(from, Math.min(all.size(), from + BATCH));
-            for (String sql : shadow.refresh(shadow.key().in(batch.size()))) {
-                try (PreparedStatement ps = c.prepareStatement(sql)) {
-                    int p = 1;
-                    for (PrimaryKey.Key k : batch) {
-                        k.bind(ps, p);
-                        p += k.values().size();
+            // The DELETE and the INSERT of a batch commit together: never a key deleted and not written back.
+            c.setAutoCommit(false);
+            try {
+                for (String sql : shadow.refresh(shadow.key().in(batch.size()))) {
+                    try (PreparedStatement ps = c.prepareStatement(sql)) {
+                        bind(ps, batch);
+                        ps.executeUpdate();
                     }
-                    ps.executeUpdate();
                 }
+                c.commit();
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
             }
+        }
+    }
+
+    static void bind(PreparedStatement ps, List<PrimaryKey.Key> keys) throws SQLException {
+        int p = 1;
+        for (PrimaryKey.Key k : keys) {
+            k.bind(ps, p);
+            p += k.values().size();
         }
     }
 }

@@ -10,7 +10,11 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 
 /**
@@ -40,19 +44,30 @@ public final class Migration implements AutoCloseable {
         Connection open() throws SQLException;
     }
 
-    /** What the change did: rows copied, cut-over attempts, and the longest time writers waited on the swap. */
-    public record Result(long rowsCopied, int cutOverAttempts, long lockMillis, String oldTable) {
+    /**
+     * What the change did: rows copied, how long the copy (with its catch-up) and the checksum took, cut-over
+     * attempts, and how long writers waited on the swap.
+     */
+    public record Result(long rowsCopied, long copyMillis, long checksumMillis, int cutOverAttempts, long lockMillis,
+                         String oldTable) {
     }
 
     private static final int CUTOVER_ATTEMPTS = 10;
     private static final int CAUGHT_UP_KEYS = 1000;
     private static final long STREAM_WAIT_MILLIS = 500;
+    private static final long CONFLICT_MILLIS = 5000;
+    private static final int DUPLICATE_KEY = 1062;
 
     private final Connections connections;
     private final Clock clock;
     private final ShadowTable shadow;
     private final BinlogStream stream;
     private final Flusher flusher;
+    /** Keys flushed after the checksum's snapshot: checked row by row under the cut-over's lock. */
+    private final Set<PrimaryKey.Key> sinceChecksum = new HashSet<>();
+    private boolean checksummed;
+    private String diverged;
+    private long conflictSince;
 
     private Migration(Connections connections, Clock clock, ShadowTable shadow, BinlogStream stream) {
         this.connections = connections;
@@ -79,17 +94,19 @@ public final class Migration implements AutoCloseable {
             if (problem.isPresent()) {
                 throw new Refused(problem.get());
             }
-            Map<String, String> renames;
+            Map<String, String> renames = Map.of();
+            String unreadable = null;
             try {
                 renames = PtOscAlter.read(table, command).renames();
             } catch (ShardSchemaException e) {
-                throw new Refused(e.getMessage());
+                unreadable = e.getMessage();
             }
             ShadowTable shadow = ShadowTable.create(c, source, command, renames);
             Optional<String> shadowProblem = Inspector.shadowProblem(shadow);
-            if (shadowProblem.isPresent()) {
+            if (shadowProblem.isPresent() || unreadable != null) {
                 shadow.drop(c);
-                throw new Refused(shadowProblem.get());
+                throw new Refused(shadowProblem.orElse("the online engine reads an ALTER's renames as pt-osc's"
+                        + " checks do, which refuse it: " + unreadable));
             }
             Flusher.createChangelog(c, schema, table);
             BinlogStream stream = new BinlogStream(server, source, BinlogStream.current(c));
@@ -108,8 +125,11 @@ public final class Migration implements AutoCloseable {
             throw new IllegalArgumentException("the old table's name must start with the table's: " + oldTable);
         }
         long copied;
+        long started = clock.millis();
         try (Connection work = connections.open()) {
             Copier.configure(work);
+            // A transaction binlogged before the stream's start may not be visible yet: the first chunk waits for it.
+            flusher.barrier(work);
             Copier copier = new Copier(shadow, clock);
             try {
                 while (copier.next(work)) {
@@ -121,14 +141,18 @@ public final class Migration implements AutoCloseable {
             copied = copier.copied();
             catchUp(work);
         }
+        long copyMillis = clock.millis() - started;
         try (Connection a = connections.open(); Connection reader = connections.open()) {
+            Copier.configure(a);
             Checksum.Sum[] sums = Checksum.compare(a, reader, shadow, this::finalFlush);
+            checksummed = true;
             if (!sums[0].equals(sums[1])) {
                 throw new Failed("the shadow table differs from the table (" + sums[0].rows() + " rows, checksum "
                         + sums[0].crc() + " against " + sums[1].rows() + " rows, checksum " + sums[1].crc()
                         + "): nothing was swapped");
             }
         }
+        long checksumMillis = clock.millis() - started - copyMillis;
         SentryCutOver cutOver = new SentryCutOver(clock);
         String why = null;
         for (int attempt = 1; attempt <= CUTOVER_ATTEMPTS; attempt++) {
@@ -137,10 +161,14 @@ public final class Migration implements AutoCloseable {
                 catchUp(work);
             }
             try (Connection a = connections.open(); Connection b = connections.open()) {
+                Copier.configure(a);
                 long start = clock.millis();
                 SentryCutOver.Outcome o = cutOver.attempt(a, b, shadow, oldTable, this::finalFlush);
+                if (diverged != null) {
+                    throw new Failed(diverged);
+                }
                 if (o.swapped()) {
-                    return new Result(copied, attempt, clock.millis() - start, oldTable);
+                    return new Result(copied, copyMillis, checksumMillis, attempt, clock.millis() - start, oldTable);
                 }
                 why = o.why();
             }
@@ -149,12 +177,37 @@ public final class Migration implements AutoCloseable {
         throw new Failed("the cut-over did not succeed in " + CUTOVER_ATTEMPTS + " attempts: " + why);
     }
 
-    /** Brings over the keys noted so far; how many there were. */
+    /**
+     * Brings over the keys noted so far; how many there were. A unique key of the shadow that two rows collide on
+     * (1062) is most often two rows trading values, the second change not read yet: the keys wait and come again;
+     * a collision that lasts {@link #CONFLICT_MILLIS} is a duplicate the change would drop a row for.
+     */
     private int flush(Connection work) throws SQLException, Failed {
         failIfStopped();
-        var keys = stream.drain();
-        flusher.flush(work, keys);
+        Set<PrimaryKey.Key> keys = stream.drain();
+        try {
+            flusher.flush(work, keys);
+            conflictSince = 0;
+        } catch (SQLException e) {
+            stream.requeue(keys);
+            if (e.getErrorCode() != DUPLICATE_KEY) {
+                throw e;
+            }
+            conflictSince = conflictSince == 0 ? clock.millis() : conflictSince;
+            if (clock.millis() - conflictSince > CONFLICT_MILLIS) {
+                throw new Failed("the copy would lose or change rows: " + e.getMessage());
+            }
+            sleep(20);
+            return 0;
+        }
+        flushed(keys);
         return keys.size();
+    }
+
+    private void flushed(Set<PrimaryKey.Key> keys) {
+        if (checksummed) {
+            sinceChecksum.addAll(keys);
+        }
     }
 
     /** Flushes until few keys are left: the stream has read to the binlog's end of a moment ago. */
@@ -165,6 +218,25 @@ public final class Migration implements AutoCloseable {
                 sleep(5);
             }
         } while (!stream.reached(end) || stream.pendingKeys() > CAUGHT_UP_KEYS);
+        verifySinceChecksum(work);
+    }
+
+    /**
+     * Checks the rows flushed since the checksum, without a lock: a key whose row matches is done with (a later
+     * change to it brings it back); one that differs stays for the check under the cut-over's lock, where the
+     * table is still. So the lock holds only for the keys of the last moments.
+     */
+    private void verifySinceChecksum(Connection work) throws SQLException {
+        if (!checksummed || sinceChecksum.isEmpty()) {
+            return;
+        }
+        List<PrimaryKey.Key> keys = new ArrayList<>(sinceChecksum);
+        for (int from = 0; from < keys.size(); from += 500) {
+            List<PrimaryKey.Key> batch = keys.subList(from, Math.min(keys.size(), from + 500));
+            if (Checksum.sameRows(work, shadow, batch)) {
+                batch.forEach(sinceChecksum::remove);
+            }
+        }
     }
 
     /** Under a lock that keeps writers off the table: the stream reads to the binlog's end, its keys are brought over. */
@@ -178,7 +250,20 @@ public final class Migration implements AutoCloseable {
             }
             sleep(2);
         }
-        flusher.refresh(locked, stream.drain());
+        Set<PrimaryKey.Key> keys = stream.drain();
+        try {
+            flusher.refresh(locked, keys);
+        } catch (SQLException e) {
+            stream.requeue(keys);
+            throw e;
+        }
+        flushed(keys);
+        // Before the swap: every row changed since the checksum's snapshot is checked, the table being still.
+        if (checksummed && !Checksum.sameRows(locked, shadow, new ArrayList<>(sinceChecksum))) {
+            diverged = "a row changed after the checksum differs between the table and the shadow: nothing was"
+                    + " swapped";
+            throw new SQLException(diverged);
+        }
     }
 
     private void failIfStopped() throws Failed {

@@ -3,7 +3,6 @@ package io.shardschema.online;
 import java.io.Serializable;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
-import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -21,11 +20,34 @@ import java.util.Set;
 final class PrimaryKey {
     private static final Set<String> INTEGERS = Set.of("tinyint", "smallint", "mediumint", "int", "bigint");
     private static final Set<String> TEXT = Set.of("char", "varchar");
-    private static final Set<String> BINARY = Set.of("binary", "varbinary");
-    /** Java's names of the character sets a text key may have (MySQL's latin1 is Windows-1252). */
-    private static final Map<String, Charset> CHARSETS = Map.of("utf8mb4", StandardCharsets.UTF_8,
-            "utf8mb3", StandardCharsets.UTF_8, "utf8", StandardCharsets.UTF_8, "ascii", StandardCharsets.US_ASCII,
-            "latin1", Charset.forName("windows-1252"));
+    /** BINARY(n) is not: the binlog drops its trailing zero bytes, so its value would not match the row's. */
+    private static final Set<String> BINARY = Set.of("varbinary");
+    /** How the character sets a text key may have decode; MariaDB's latin1 is Windows-1252 (see {@link #LATIN1}). */
+    private static final Map<String, java.util.function.Function<byte[], String>> CHARSETS = Map.of(
+            "utf8mb4", b -> new String(b, StandardCharsets.UTF_8), "utf8mb3", b -> new String(b, StandardCharsets.UTF_8),
+            "utf8", b -> new String(b, StandardCharsets.UTF_8), "ascii", b -> new String(b, StandardCharsets.US_ASCII),
+            "latin1", PrimaryKey::latin1);
+    /**
+     * MariaDB's latin1, byte by byte: Windows-1252, but the five bytes that code page leaves undefined (0x81, 0x8D,
+     * 0x8F, 0x90, 0x9D) are the C1 control characters of the same number, where Java would put U+FFFD.
+     */
+    private static final char[] LATIN1 = new char[256];
+
+    static {
+        java.nio.charset.Charset cp1252 = java.nio.charset.Charset.forName("windows-1252");
+        for (int b = 0; b < 256; b++) {
+            String c = new String(new byte[]{(byte) b}, cp1252);
+            LATIN1[b] = c.equals("\uFFFD") ? (char) b : c.charAt(0);
+        }
+    }
+
+    private static String latin1(byte[] bytes) {
+        char[] out = new char[bytes.length];
+        for (int i = 0; i < bytes.length; i++) {
+            out[i] = LATIN1[bytes[i] & 0xFF];
+        }
+        return new String(out);
+    }
 
     /** A key's values, comparable by value (binary ones wrapped), ready to bind. */
     record Key(List<Object> values) {
@@ -61,7 +83,7 @@ final class PrimaryKey {
             if (!known) {
                 return Optional.of("its primary key column " + c.name() + " is " + c.dataType()
                         + (c.charset() == null ? "" : " in " + c.charset()) + "; the online engine carries keys of"
-                        + " integer, binary and char/varchar (utf8mb4, utf8mb3, latin1, ascii) columns");
+                        + " integer, varbinary, and char or varchar (utf8mb4, utf8mb3, latin1, ascii) columns");
             }
         }
         return Optional.empty();
@@ -91,7 +113,7 @@ final class PrimaryKey {
             return unsignedOf(c.dataType(), n);
         }
         byte[] bytes = v instanceof byte[] b ? b : v.toString().getBytes(StandardCharsets.UTF_8);
-        return TEXT.contains(c.dataType()) ? new String(bytes, CHARSETS.get(c.charset())) : ByteBuffer.wrap(bytes);
+        return TEXT.contains(c.dataType()) ? CHARSETS.get(c.charset()).apply(bytes) : ByteBuffer.wrap(bytes);
     }
 
     /** The binlog carries unsigned integers in their signed form of the column's width. */

@@ -8,6 +8,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -45,18 +46,21 @@ final class SentryCutOver {
     Outcome attempt(Connection a, Connection b, ShadowTable shadow, String oldName, Checksum.FinalFlush beforeSwap)
             throws SQLException {
         SourceTable t = shadow.source();
-        String q = Sql.quote(t.schema()) + ".";
-        String sentry = q + Sql.quote(oldName);
+        String sentry = Sql.quote(t.schema()) + "." + Sql.quote(oldName);
+        // The sentry says it is one, with a nonce: a table of that name is dropped only when it is this sentry.
+        String mark = "shardschema cut-over sentry " + UUID.randomUUID();
         long renamer = connectionId(b);
         ExecutorService thread = Executors.newSingleThreadExecutor(r -> new Thread(r, "cutover-rename"));
         try (Statement sa = a.createStatement()) {
-            sa.execute("SET SESSION lock_wait_timeout = 2");
-            // A new name per attempt: a table already there under it is someone's, and this fails on it.
-            sa.execute("CREATE TABLE " + sentry + " (id INT NOT NULL PRIMARY KEY) ENGINE=InnoDB"
-                    + " COMMENT 'shardschema cut-over sentry'");
+            // If this process hangs under the lock, the server ends the session, and the lock, itself.
+            sa.execute("SET SESSION lock_wait_timeout = 1, wait_timeout = 10");
+            try (PreparedStatement create = a.prepareStatement("CREATE TABLE " + sentry + " (id INT NOT NULL"
+                    + " PRIMARY KEY) ENGINE=InnoDB COMMENT = '" + mark + "'")) {
+                create.execute();
+            }
             long start = clock.millis();
             sa.execute("LOCK TABLES " + t.quoted() + " WRITE, " + shadow.shadow().quoted() + " WRITE, " + sentry
-                    + " WRITE WAIT 2");
+                    + " WRITE WAIT 1");
             CompletableFuture<Void> rename = null;
             try {
                 beforeSwap.run(a);
@@ -73,20 +77,24 @@ final class SentryCutOver {
                     }
                 }, thread);
                 if (!renameQueued(a, renamer, start)) {
-                    return undo(sa, a, renamer, rename, sentry, "the RENAME did not queue within the lock budget");
+                    return undo(sa, a, renamer, rename, t.schema(), oldName, mark, "the RENAME did not queue within"
+                            + " the lock budget");
                 }
                 sa.execute("DROP TABLE " + sentry);
                 sa.execute("UNLOCK TABLES");
             } catch (SQLException | RuntimeException e) {
-                return undo(sa, a, renamer, rename, sentry, "failed under the lock: " + e.getMessage());
+                return undo(sa, a, renamer, rename, t.schema(), oldName, mark, "failed under the lock: "
+                        + e.getMessage());
             }
             try {
                 rename.get(10, TimeUnit.SECONDS);
                 return new Outcome(true, null);
-            } catch (ExecutionException e) {
-                return new Outcome(false, "the RENAME failed: " + e.getCause().getMessage());
-            } catch (TimeoutException e) {
-                return new Outcome(false, "the RENAME did not end within 10 s");
+            } catch (ExecutionException | TimeoutException e) {
+                // Its answer may be lost, not its work: the tables say whether the swap happened.
+                boolean swapped = tableComment(a, t.schema(), oldName).filter(c -> !c.equals(mark)).isPresent()
+                        && !tableComment(a, t.schema(), shadow.shadow().name()).isPresent();
+                return new Outcome(swapped, swapped ? null : "the RENAME failed: " + (e.getCause() == null ? e
+                        : e.getCause().getMessage()));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return new Outcome(false, "interrupted");
@@ -118,25 +126,44 @@ final class SentryCutOver {
         }
     }
 
-    /** Kills B's RENAME first (so that it can never swap), then drops the sentry and unlocks. */
+    /**
+     * Kills B's RENAME, then unlocks with the sentry still in place (so a RENAME that was not killed in time fails
+     * on the name it would take), waits for B, and only then drops the sentry, if it is still this one.
+     */
     private static Outcome undo(Statement sa, Connection a, long renamer, CompletableFuture<Void> rename,
-                                String sentry, String why) throws SQLException {
+                                String schema, String oldName, String mark, String why) throws SQLException {
         if (rename != null) {
             try (PreparedStatement kill = a.prepareStatement("KILL QUERY ?")) {
                 kill.setLong(1, renamer);
                 kill.execute();
             }
+        }
+        sa.execute("UNLOCK TABLES");
+        if (rename != null) {
             try {
                 rename.get(10, TimeUnit.SECONDS);
             } catch (ExecutionException | TimeoutException e) {
-                // Killed, as intended.
+                // Killed or refused, as intended.
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
-        sa.execute("DROP TABLE IF EXISTS " + sentry);
-        sa.execute("UNLOCK TABLES");
+        if (tableComment(a, schema, oldName).filter(mark::equals).isPresent()) {
+            sa.execute("DROP TABLE " + Sql.quote(schema) + "." + Sql.quote(oldName));
+        }
         return new Outcome(false, why);
+    }
+
+    private static java.util.Optional<String> tableComment(Connection c, String schema, String table)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT TABLE_COMMENT FROM information_schema.TABLES"
+                + " WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?")) {
+            ps.setString(1, schema);
+            ps.setString(2, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? java.util.Optional.of(rs.getString(1)) : java.util.Optional.empty();
+            }
+        }
     }
 
     private static long connectionId(Connection c) throws SQLException {

@@ -3,6 +3,8 @@ package io.shardschema.online;
 import io.shardschema.schema.Sql;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -61,6 +63,17 @@ final class ShadowTable {
             s.execute("DROP TABLE IF EXISTS " + quoted);
             s.execute("CREATE TABLE " + quoted + " LIKE " + source.quoted());
             s.execute("ALTER TABLE " + quoted + " " + command);
+            // CREATE ... LIKE starts the counter over: ids the table gave out and lost at its top must not return.
+            try (PreparedStatement ps = c.prepareStatement("SELECT AUTO_INCREMENT FROM information_schema.TABLES"
+                    + " WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?")) {
+                ps.setString(1, source.schema());
+                ps.setString(2, source.name());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next() && rs.getObject(1) != null) {
+                        s.execute("ALTER TABLE " + quoted + " AUTO_INCREMENT = " + rs.getLong(1));
+                    }
+                }
+            }
         }
         return new ShadowTable(source, SourceTable.read(c, source.schema(), name).orElseThrow(), renames);
     }
@@ -95,10 +108,15 @@ final class ShadowTable {
                 + source.quoted() + " FORCE INDEX (PRIMARY) WHERE " + where;
     }
 
-    /** Brings the shadow's rows of the keys {@code where} names to what {@code t} holds now (gone, or as they are). */
+    /**
+     * Brings the shadow's rows of the keys {@code where} names to what {@code t} holds now (gone, or as they are).
+     * A plain INSERT after the DELETE, not REPLACE: REPLACE would silently delete another row of the shadow that
+     * collides on a unique key; here that is an error (1062), which the caller retries once the other row's change
+     * has arrived, and fails on if it stays.
+     */
     List<String> refresh(String where) {
         return List.of("DELETE FROM " + shadow.quoted() + " WHERE " + where,
-                "REPLACE INTO " + shadow.quoted() + " (" + targets() + ") SELECT " + sources() + " FROM "
+                "INSERT INTO " + shadow.quoted() + " (" + targets() + ") SELECT " + sources() + " FROM "
                         + source.quoted() + " WHERE " + where);
     }
 

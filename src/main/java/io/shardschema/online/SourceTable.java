@@ -19,9 +19,10 @@ record SourceTable(String schema, String name, List<Column> columns, List<Column
 
     /**
      * A column: its 0-based position in a row image, name, data type ({@code int}, {@code varchar}...), whether
-     * it is unsigned or generated, and its character set (null for non-text).
+     * it is unsigned or generated, and its character set and collation (null for non-text).
      */
-    record Column(int position, String name, String dataType, boolean unsigned, boolean generated, String charset) {
+    record Column(int position, String name, String dataType, boolean unsigned, boolean generated, String charset,
+                  String collation) {
         String quoted() {
             return Sql.quote(name);
         }
@@ -31,7 +32,7 @@ record SourceTable(String schema, String name, List<Column> columns, List<Column
     static Optional<SourceTable> read(Connection c, String schema, String table) throws SQLException {
         List<Column> columns = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT ORDINAL_POSITION, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE,"
-                + " IS_GENERATED, CHARACTER_SET_NAME FROM information_schema.COLUMNS"
+                + " IS_GENERATED, CHARACTER_SET_NAME, COLLATION_NAME FROM information_schema.COLUMNS"
                 + " WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION")) {
             ps.setString(1, schema);
             ps.setString(2, table);
@@ -39,7 +40,7 @@ record SourceTable(String schema, String name, List<Column> columns, List<Column
                 while (rs.next()) {
                     columns.add(new Column(rs.getInt(1) - 1, rs.getString(2), rs.getString(3).toLowerCase(Locale.ROOT),
                             rs.getString(4).toLowerCase(Locale.ROOT).contains("unsigned"),
-                            !"NEVER".equalsIgnoreCase(rs.getString(5)), rs.getString(6)));
+                            !"NEVER".equalsIgnoreCase(rs.getString(5)), rs.getString(6), rs.getString(7)));
                 }
             }
         }

@@ -2,6 +2,7 @@ package io.shardschema.bench;
 
 import io.shardschema.config.DataSources;
 import io.shardschema.embedded.MariaDbServer;
+import io.shardschema.online.Migration;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,6 +10,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -40,13 +42,23 @@ public final class OnlineBenchmark {
         this.workDir = workDir;
     }
 
-    private record Row(int round, long aNanos, long bNanos, long cNanos) {
+    private record Row(int round, long aNanos, long bNanos, long cNanos, long dNanos) {
         double ab() {
             return (double) aNanos / bNanos;
         }
 
         double ac() {
             return (double) aNanos / cNanos;
+        }
+
+        /** The engine's throughput against pt-osc's (by hand): b's time over d's. */
+        double dThroughputVsB() {
+            return (double) bNanos / dNanos;
+        }
+
+        /** The engine's throughput against ALTER COPY's. */
+        double dThroughputVsC() {
+            return (double) cNanos / dNanos;
         }
     }
 
@@ -67,14 +79,16 @@ public final class OnlineBenchmark {
         deleteTree(dir);
         say("starting MariaDB in " + dir);
         MariaDbServer server = MariaDbServer.start(dir.resolve("server"), 0,
-                List.of("--innodb-buffer-pool-size=2G", "--innodb-log-file-size=1G"));
+                List.of("--innodb-buffer-pool-size=2G", "--innodb-log-file-size=1G", "--log-bin=bench-bin",
+                        "--server-id=1", "--binlog-format=ROW"));
         try {
             OnlineBenchmark bench = new OnlineBenchmark(server, dir);
             String header = "ShardSchema online benchmark, " + ZonedDateTime.now().format(STAMP) + "\n"
                     + machine(server) + "\n" + "table big(id INT AUTO_INCREMENT PRIMARY KEY, k INT, v VARCHAR(40),"
                     + " pad CHAR(60)) with " + rows + " rows; alter: " + ALTER + "\n"
                     + "a = shardschema run (pt-osc version, auto-approve, auto-cutover); b = pt-online-schema-change"
-                    + " by hand, same options; c = ALTER TABLE ... ALGORITHM=COPY";
+                    + " by hand, same options; c = ALTER TABLE ... ALGORITHM=COPY; d = the built-in binlog engine"
+                    + " (io.shardschema.online.Migration: copy, catch-up, checksum, cut-over); binlog on, ROW";
             System.out.println(header);
             List<Row> results = new ArrayList<>();
             for (int r = 1; r <= rounds; r++) {
@@ -82,25 +96,38 @@ public final class OnlineBenchmark {
             }
             System.out.println();
             System.out.println(header);
-            System.out.printf(Locale.ROOT, "%-8s | %8s %8s %8s | %6s %6s%n", "round", "a (s)", "b (s)", "c (s)", "a/b", "a/c");
+            System.out.printf(Locale.ROOT, "%-8s | %8s %8s %8s %8s | %6s %6s | %6s %6s%n", "round", "a (s)", "b (s)",
+                    "c (s)", "d (s)", "a/b", "a/c", "b/d", "c/d");
             for (Row row : results) {
-                System.out.printf(Locale.ROOT, "%-8d | %8.2f %8.2f %8.2f | %6.3f %6.3f%n", row.round, row.aNanos / 1e9,
-                        row.bNanos / 1e9, row.cNanos / 1e9, row.ab(), row.ac());
+                System.out.printf(Locale.ROOT, "%-8d | %8.2f %8.2f %8.2f %8.2f | %6.3f %6.3f | %6.3f %6.3f%n", row.round,
+                        row.aNanos / 1e9, row.bNanos / 1e9, row.cNanos / 1e9, row.dNanos / 1e9, row.ab(), row.ac(),
+                        row.dThroughputVsB(), row.dThroughputVsC());
             }
+            double[] bd = results.stream().mapToDouble(Row::dThroughputVsB).sorted().toArray();
+            double[] cd = results.stream().mapToDouble(Row::dThroughputVsC).sorted().toArray();
+            System.out.printf(Locale.ROOT, "engine throughput: median %.3f x pt-osc (target >= 1.6 %s), %.3f x ALTER"
+                    + " COPY (target >= 0.85 %s)%n", median(bd), median(bd) >= 1.6 ? "met" : "MISSED", median(cd),
+                    median(cd) >= 0.85 ? "met" : "MISSED");
             double[] ab = results.stream().mapToDouble(Row::ab).sorted().toArray();
-            double median = ab.length % 2 == 1 ? ab[ab.length / 2] : (ab[ab.length / 2 - 1] + ab[ab.length / 2]) / 2;
+            double median = median(ab);
             System.out.printf(Locale.ROOT, "median a/b %.3f: target a/b <= 1.05 %s%n", median, median <= 1.05 ? "met" : "MISSED");
         } finally {
             server.stop();
         }
     }
 
+    private static double median(double[] sorted) {
+        return sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+    }
+
     private Row round(int round, int rows) throws Exception {
         String a = "oa_" + round;
         String b = "ob_" + round;
         String c = "oc_" + round;
-        say("round " + round + ": creating 3 tables of " + rows + " rows");
-        for (String schema : List.of(a, b, c)) {
+        String d = "od_" + round;
+        say("round " + round + ": creating 4 tables of " + rows + " rows");
+        for (String schema : List.of(a, b, c, d)) {
             createTable(schema, rows);
         }
         Path config = workDir.resolve("round" + round + ".cnf");
@@ -137,12 +164,24 @@ public final class OnlineBenchmark {
         }
         long cNanos = System.nanoTime() - start;
 
-        for (String schema : List.of(a, b, c)) {
+        settle(server);
+        say("(d) the built-in binlog engine");
+        start = System.nanoTime();
+        try (Migration m = Migration.prepare(() -> DataSources.connect(server.rootDsn(d)), server.rootDsn(null), d,
+                "big", ALTER, Clock.systemUTC())) {
+            Migration.Result r = m.run("big__old");
+            say("(d) copy " + r.copyMillis() + " ms, checksum " + r.checksumMillis() + " ms, cut-over lock "
+                    + r.lockMillis() + " ms");
+        }
+        long dNanos = System.nanoTime() - start;
+
+        for (String schema : List.of(a, b, c, d)) {
             check(schema, rows);
         }
-        Row row = new Row(round, aNanos, bNanos, cNanos);
-        say(String.format(Locale.ROOT, "round %d: a %.2f s, b %.2f s, c %.2f s, a/b %.3f, a/c %.3f", round,
-                aNanos / 1e9, bNanos / 1e9, cNanos / 1e9, row.ab(), row.ac()));
+        Row row = new Row(round, aNanos, bNanos, cNanos, dNanos);
+        say(String.format(Locale.ROOT, "round %d: a %.2f s, b %.2f s, c %.2f s, d %.2f s, a/b %.3f, a/c %.3f,"
+                + " b/d %.3f, c/d %.3f", round, aNanos / 1e9, bNanos / 1e9, cNanos / 1e9, dNanos / 1e9, row.ab(),
+                row.ac(), row.dThroughputVsB(), row.dThroughputVsC()));
         return row;
     }
 
