@@ -23,8 +23,10 @@ final class Inspector {
     /** The server's settings the stream needs; every problem, or none. */
     static List<String> serverProblems(Connection c) throws SQLException {
         List<String> out = new ArrayList<>();
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT @@log_bin, @@binlog_format,"
-                + " @@binlog_row_image, @@log_bin_compress, @@binlog_checksum")) {
+        // The global values: what the writers' sessions start with (a session that sets its own is caught by the
+        // stream: a statement-logged change or a partial row image stops the change).
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT @@GLOBAL.log_bin,"
+                + " @@GLOBAL.binlog_format, @@GLOBAL.binlog_row_image, @@GLOBAL.log_bin_compress")) {
             rs.next();
             if (rs.getInt(1) != 1) {
                 out.add("the server writes no binlog (log_bin is off); the engine follows changes in the binlog"
