@@ -67,20 +67,33 @@ final class Checksum {
     }
 
     /**
-     * The rows of {@code keys} in the table and in the shadow, each as its canonical text, sorted: equal when the
-     * shadow holds exactly those rows. For the keys flushed after the checksum's snapshot, read under the
-     * cut-over's lock.
+     * The keys of {@code keys} whose rows differ between the table and the shadow (compared as canonical text):
+     * none when the shadow holds exactly those rows. A batch that differs is halved until the keys that differ
+     * are found, so that the others can be let go of.
      */
-    static boolean sameRows(Connection c, ShadowTable shadow, List<PrimaryKey.Key> keys) throws SQLException {
+    static List<PrimaryKey.Key> differing(Connection c, ShadowTable shadow, List<PrimaryKey.Key> keys)
+            throws SQLException {
+        List<PrimaryKey.Key> out = new java.util.ArrayList<>();
         for (int from = 0; from < keys.size(); from += 500) {
-            List<PrimaryKey.Key> batch = keys.subList(from, Math.min(keys.size(), from + 500));
-            if (!rows(c, shadow.source(), shadow.columns().stream().map(ShadowTable.Mapped::from).toList(), shadow, batch)
-                    .equals(rows(c, shadow.shadow(), shadow.columns().stream().map(ShadowTable.Mapped::to).toList(),
-                            shadow, batch))) {
-                return false;
-            }
+            collectDiffering(c, shadow, keys.subList(from, Math.min(keys.size(), from + 500)), out);
         }
-        return true;
+        return out;
+    }
+
+    private static void collectDiffering(Connection c, ShadowTable shadow, List<PrimaryKey.Key> keys,
+                                         List<PrimaryKey.Key> out) throws SQLException {
+        if (rows(c, shadow.source(), shadow.columns().stream().map(ShadowTable.Mapped::from).toList(), shadow, keys)
+                .equals(rows(c, shadow.shadow(), shadow.columns().stream().map(ShadowTable.Mapped::to).toList(),
+                        shadow, keys))) {
+            return;
+        }
+        if (keys.size() == 1) {
+            out.add(keys.get(0));
+            return;
+        }
+        int half = keys.size() / 2;
+        collectDiffering(c, shadow, keys.subList(0, half), out);
+        collectDiffering(c, shadow, keys.subList(half, keys.size()), out);
     }
 
     private static List<String> rows(Connection c, SourceTable table, List<SourceTable.Column> columns,

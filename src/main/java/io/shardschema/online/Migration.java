@@ -63,7 +63,10 @@ public final class Migration implements AutoCloseable {
     private final ShadowTable shadow;
     private final BinlogStream stream;
     private final Flusher flusher;
-    /** Keys flushed after the checksum's snapshot: checked row by row under the cut-over's lock. */
+    /**
+     * Keys flushed after the checksum's snapshot whose rows differed when checked right after their flush: checked
+     * again under the cut-over's lock. Checking each flush at once keeps this to the keys written in that moment.
+     */
     private final Set<PrimaryKey.Key> sinceChecksum = new HashSet<>();
     private boolean checksummed;
     private String diverged;
@@ -200,14 +203,11 @@ public final class Migration implements AutoCloseable {
             sleep(20);
             return 0;
         }
-        flushed(keys);
-        return keys.size();
-    }
-
-    private void flushed(Set<PrimaryKey.Key> keys) {
         if (checksummed) {
-            sinceChecksum.addAll(keys);
+            sinceChecksum.removeAll(keys);
+            sinceChecksum.addAll(Checksum.differing(work, shadow, new ArrayList<>(keys)));
         }
+        return keys.size();
     }
 
     /** Flushes until few keys are left: the stream has read to the binlog's end of a moment ago. */
@@ -218,25 +218,6 @@ public final class Migration implements AutoCloseable {
                 sleep(5);
             }
         } while (!stream.reached(end) || stream.pendingKeys() > CAUGHT_UP_KEYS);
-        verifySinceChecksum(work);
-    }
-
-    /**
-     * Checks the rows flushed since the checksum, without a lock: a key whose row matches is done with (a later
-     * change to it brings it back); one that differs stays for the check under the cut-over's lock, where the
-     * table is still. So the lock holds only for the keys of the last moments.
-     */
-    private void verifySinceChecksum(Connection work) throws SQLException {
-        if (!checksummed || sinceChecksum.isEmpty()) {
-            return;
-        }
-        List<PrimaryKey.Key> keys = new ArrayList<>(sinceChecksum);
-        for (int from = 0; from < keys.size(); from += 500) {
-            List<PrimaryKey.Key> batch = keys.subList(from, Math.min(keys.size(), from + 500));
-            if (Checksum.sameRows(work, shadow, batch)) {
-                batch.forEach(sinceChecksum::remove);
-            }
-        }
     }
 
     /** Under a lock that keeps writers off the table: the stream reads to the binlog's end, its keys are brought over. */
@@ -257,11 +238,16 @@ public final class Migration implements AutoCloseable {
             stream.requeue(keys);
             throw e;
         }
-        flushed(keys);
-        // Before the swap: every row changed since the checksum's snapshot is checked, the table being still.
-        if (checksummed && !Checksum.sameRows(locked, shadow, new ArrayList<>(sinceChecksum))) {
-            diverged = "a row changed after the checksum differs between the table and the shadow: nothing was"
-                    + " swapped";
+        // Before the swap, the table being still: the keys of the last moments, and those that differed when
+        // flushed (most often changed again, and so flushed again since), are checked.
+        if (checksummed) {
+            sinceChecksum.addAll(keys);
+        }
+        List<PrimaryKey.Key> differing = checksummed ? Checksum.differing(locked, shadow,
+                new ArrayList<>(sinceChecksum)) : List.of();
+        if (!differing.isEmpty()) {
+            diverged = differing.size() + " row(s) changed after the checksum differ between the table and the"
+                    + " shadow (key " + differing.get(0).values() + "): nothing was swapped";
             throw new SQLException(diverged);
         }
     }

@@ -64,6 +64,7 @@ final class SentryCutOver {
             CompletableFuture<Void> rename = null;
             try {
                 beforeSwap.run(a);
+                long flushMillis = clock.millis() - start;
                 try (Statement sb = b.createStatement()) {
                     sb.execute("SET SESSION lock_wait_timeout = 2");
                 }
@@ -78,7 +79,7 @@ final class SentryCutOver {
                 }, thread);
                 if (!renameQueued(a, renamer, start)) {
                     return undo(sa, a, renamer, rename, t.schema(), oldName, mark, "the RENAME did not queue within"
-                            + " the lock budget");
+                            + " the lock budget (the final flush under the lock took " + flushMillis + " ms)");
                 }
                 sa.execute("DROP TABLE " + sentry);
                 sa.execute("UNLOCK TABLES");
