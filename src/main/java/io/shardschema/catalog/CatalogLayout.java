@@ -20,7 +20,7 @@ import java.util.List;
  */
 public final class CatalogLayout {
     /** The layout the last of STEPS makes. */
-    public static final int CURRENT = 9;
+    public static final int CURRENT = 10;
     /** Longest shard (and replica) DSN the catalog stores (layout 3): TLS options with long file paths must fit whole. */
     public static final int SHARD_DSN_MAX = 2048;
     static final String LAYOUT_TABLE = "shardschema_layout";
@@ -53,7 +53,8 @@ public final class CatalogLayout {
             new LayoutStep(8, "catalog id (names the shard-side locks that fence tasks); online copy records",
                     CatalogLayout::fences),
             new LayoutStep(9, "shards.serverIdentity (what the server says it is) and a unique key on it and the schema",
-                    CatalogLayout::serverIdentities));
+                    CatalogLayout::serverIdentities),
+            new LayoutStep(10, "versions.cmdType 'online': the built-in online engine", CatalogLayout::onlineType));
 
     /**
      * Creates the catalog database if needed and upgrades it to the current layout. Safe to run concurrently.
@@ -364,6 +365,10 @@ public final class CatalogLayout {
         if (!exists(c, "STATISTICS", "INDEX_NAME", "shards", "uniq_identity_schema")) {
             alter(c, "shards", "ADD UNIQUE INDEX `uniq_identity_schema` (`serverIdentity`, `schemaName`)");
         }
+    }
+
+    private static void onlineType(Connection c) throws SQLException {
+        alter(c, "versions", "MODIFY `cmdType` enum('sql','pt-osc','online') NOT NULL DEFAULT 'sql'");
     }
 
     private static void backfillServerKeys(Connection c) throws SQLException {

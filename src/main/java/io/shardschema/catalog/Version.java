@@ -5,7 +5,7 @@ import java.util.SortedMap;
 
 /**
  * A {@code versions} row: {@code command} on {@code tableName}, applied with {@code type}. {@code online} holds what
- * only online changes ({@code pt-osc}) use; {@code expected} what the preflight at {@code version add} found the
+ * only online changes ({@code pt-osc}, {@code online}) use; {@code expected} what the preflight at {@code version add} found the
  * change should produce; {@code rollback} the statement that undoes it (given, or derived from the preflight).
  */
 public record Version(int number, String tableName, String command, String type,
@@ -13,6 +13,8 @@ public record Version(int number, String tableName, String command, String type,
                       String rollback, boolean force) {
     public static final String SQL = "sql";
     public static final String PT_OSC = "pt-osc";
+    /** The built-in binlog engine ({@code io.shardschema.online}). */
+    public static final String ONLINE = "online";
 
     /** A version of type sql, or any version without online settings, preflight or rollback. */
     public Version(int number, String tableName, String command, String type, String validationQuery,
@@ -53,8 +55,9 @@ public record Version(int number, String tableName, String command, String type,
         return validationQuery != null && !validationQuery.isBlank();
     }
 
+    /** Whether the version goes through the online lifecycle (gates, shadow table, swap): pt-osc or the engine. */
     public boolean isOnline() {
-        return type.equals(PT_OSC);
+        return type.equals(PT_OSC) || type.equals(ONLINE);
     }
 
     /**

@@ -125,7 +125,8 @@ public final class PtOscAlter {
      * Refuses, from the preflight's tables, a table that takes part in a foreign key: as the child (its own keys,
      * before or after the change) or as the parent (another table's key references it).
      */
-    public static void checkForeignKeys(String table, java.util.SortedMap<String, String> before, String after) {
+    public static void checkForeignKeys(String type, String table, java.util.SortedMap<String, String> before,
+                                        String after) {
         List<String> problems = new java.util.ArrayList<>();
         TableKeys.referenced(before.getOrDefault(table, "")).forEach(p -> problems.add(table + " → " + p));
         List<String> had = TableKeys.referenced(before.getOrDefault(table, ""));
@@ -137,8 +138,11 @@ public final class PtOscAlter {
             }
         });
         if (!problems.isEmpty()) {
-            throw new ShardSchemaException(ShardSchemaException.REFUSED, "refused for --type pt-osc: "
-                    + foreignKeyRefusal(table, problems));
+            throw new ShardSchemaException(ShardSchemaException.REFUSED, "refused for --type " + type + ": "
+                    + (type.equals("pt-osc") ? foreignKeyRefusal(table, problems) : "the table " + table
+                    + " takes part in foreign keys (" + String.join(", ", new java.util.TreeSet<>(problems))
+                    + "): the online engine cannot swap such a table without breaking them; change it with --type"
+                    + " sql"));
         }
     }
 

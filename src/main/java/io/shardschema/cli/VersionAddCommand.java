@@ -33,8 +33,9 @@ final class VersionAddCommand implements Callable<Integer> {
     String table;
     @ArgGroup(exclusive = true, multiplicity = "1")
     Source source;
-    @Option(names = "--type", defaultValue = "sql", description = "How to apply it: sql (directly) or pt-osc (online,"
-            + " through pt-online-schema-change, with the approval and cut-over gates).")
+    @Option(names = "--type", defaultValue = "sql", description = "How to apply it: sql (directly), pt-osc (online,"
+            + " through pt-online-schema-change) or online (the built-in binlog engine); both online types pass the"
+            + " approval and cut-over gates.")
     String type;
     @Option(names = "--option", description = "pt-osc only: a throttling or chunking option as name=value (max-lag,"
             + " max-load, critical-load, chunk-size, chunk-time, chunk-size-limit, chunk-index, sleep, check-interval,"
@@ -128,12 +129,16 @@ final class VersionAddCommand implements Callable<Integer> {
     static Version declared(Context context, Request r, boolean parse) {
         ChangeStatement.checkTableName(r.table());
         String command = ChangeStatement.normaliseCommand(r.table(), r.command());
-        if (!r.type().equals(Version.SQL) && !r.type().equals(Version.PT_OSC)) {
-            throw ShardSchemaException.usage("--type " + r.type() + " is unknown; use sql or pt-osc");
+        if (!List.of(Version.SQL, Version.PT_OSC, Version.ONLINE).contains(r.type())) {
+            throw ShardSchemaException.usage("--type " + r.type() + " is unknown; use sql, pt-osc or online");
         }
-        boolean online = r.type().equals(Version.PT_OSC);
+        boolean online = !r.type().equals(Version.SQL);
         if (!online && (!r.options().isEmpty() || r.autoApprove() || r.autoCutover() || r.finalInsert() != null)) {
-            throw ShardSchemaException.usage("--option, --auto-approve, --auto-cutover and --final-insert need --type pt-osc");
+            throw ShardSchemaException.usage("--option, --auto-approve, --auto-cutover and --final-insert need --type"
+                    + " pt-osc or online");
+        }
+        if (r.type().equals(Version.ONLINE) && !r.options().isEmpty()) {
+            throw ShardSchemaException.usage("--option passes options to pt-osc; the online engine takes none");
         }
         Map<String, String> ptOscOptions = PtOscOptions.parse(r.options());
         if (online) {
@@ -176,7 +181,7 @@ final class VersionAddCommand implements Callable<Integer> {
         Version v = declared(context, r);
         String table = v.tableName();
         String command = v.command();
-        boolean throughPtOsc = v.isOnline() && !ChangeStatement.isWholeStatement(command);
+        boolean copied = v.isOnline() && !ChangeStatement.isWholeStatement(command);
         String givenRollback = v.rollback();
         List<String> notes = new ArrayList<>();
         if (r.noPreflight()) {
@@ -214,8 +219,8 @@ final class VersionAddCommand implements Callable<Integer> {
         if (storedRollback == null) {
             notes.add("no rollback: `down` cannot pass this version until one is given");
         }
-        if (throughPtOsc) {
-            PtOscAlter.checkForeignKeys(table, report.before().tables(), report.after().table(table));
+        if (copied) {
+            PtOscAlter.checkForeignKeys(v.type(), table, report.before().tables(), report.after().table(table));
             if (!TableKeys.added(report.before().table(table), report.after().table(table)).isEmpty()) {
                 notes.add("it adds a unique key: each shard's rows are checked for duplicates before its copy,"
                         + " and a shard with duplicates is refused, untouched");

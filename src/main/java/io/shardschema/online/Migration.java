@@ -11,7 +11,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -33,8 +32,20 @@ public final class Migration implements AutoCloseable {
 
     /** The change stopped part way; the table is as it was (the shadow may remain, for the next run to drop). */
     public static final class Failed extends Exception {
+        private final boolean rowsDoNotFit;
+
         Failed(String message) {
+            this(message, false);
+        }
+
+        Failed(String message, boolean rowsDoNotFit) {
             super(message);
+            this.rowsDoNotFit = rowsDoNotFit;
+        }
+
+        /** The table's rows do not fit the new definition (a warning, a duplicate): a retry fails the same way. */
+        public boolean rowsDoNotFit() {
+            return rowsDoNotFit;
         }
     }
 
@@ -50,30 +61,55 @@ public final class Migration implements AutoCloseable {
      */
     public record Result(long rowsCopied, long copyMillis, long checksumMillis, int cutOverAttempts, long lockMillis,
                          String oldTable) {
+        Result withCopy(Copied c) {
+            return new Result(c.rows(), c.copyMillis(), c.checksumMillis(), cutOverAttempts, lockMillis, oldTable);
+        }
+    }
+
+    /**
+     * What the runner tells a running change, asked between chunks and while catching up: whether to hold
+     * (nothing is copied or applied meanwhile; the stream goes on reading), whether to stop, and where the copy is.
+     */
+    public interface Control {
+        Control NONE = new Control() {
+        };
+
+        /** While true, the change holds. */
+        default boolean paused() {
+            return false;
+        }
+
+        /** Why the change must stop now (a cancel, a lost lease), or null. */
+        default String stopReason() {
+            return null;
+        }
+
+        /** Rows copied so far, after each chunk. */
+        default void copied(long rows) {
+        }
     }
 
     private static final int CUTOVER_ATTEMPTS = 10;
+    private static final long PAUSE_POLL_MILLIS = 100;
     private static final int CAUGHT_UP_KEYS = 1000;
     private static final long STREAM_WAIT_MILLIS = 500;
     private static final long CONFLICT_MILLIS = 5000;
     private static final int DUPLICATE_KEY = 1062;
 
     private final Connections connections;
+    private final Control control;
     private final Clock clock;
     private final ShadowTable shadow;
     private final BinlogStream stream;
     private final Flusher flusher;
-    /**
-     * Keys flushed after the checksum's snapshot whose rows differed when checked right after their flush: checked
-     * again under the cut-over's lock. Checking each flush at once keeps this to the keys written in that moment.
-     */
-    private final Set<PrimaryKey.Key> sinceChecksum = new HashSet<>();
     private boolean checksummed;
     private String diverged;
     private long conflictSince;
 
-    private Migration(Connections connections, Clock clock, ShadowTable shadow, BinlogStream stream) {
+    private Migration(Connections connections, Control control, Clock clock, ShadowTable shadow,
+                      BinlogStream stream) {
         this.connections = connections;
+        this.control = control;
         this.clock = clock;
         this.shadow = shadow;
         this.stream = stream;
@@ -85,7 +121,7 @@ public final class Migration implements AutoCloseable {
      * {@code server} (the shard's server, with credentials that may read its binlog).
      */
     public static Migration prepare(Connections connections, Dsn server, String schema, String table, String command,
-                                    Clock clock) throws SQLException, Refused {
+                                    Control control, Clock clock) throws SQLException, Refused {
         try (Connection c = connections.open()) {
             var problems = Inspector.serverProblems(c);
             if (!problems.isEmpty()) {
@@ -118,15 +154,25 @@ public final class Migration implements AutoCloseable {
             } catch (IOException e) {
                 throw new SQLException("cannot read the binlog: " + e.getMessage(), e);
             }
-            return new Migration(connections, clock, shadow, stream);
+            return new Migration(connections, control, clock, shadow, stream);
         }
     }
 
-    /** Copies, catches up, checks and swaps; the old table keeps the name in {@link Result#oldTable()}. */
+    /** Copies, then swaps: {@link #copy()} and {@link #cutOver(String)} in one. */
     public Result run(String oldTable) throws SQLException, Failed {
-        if (!oldTable.startsWith(shadow.source().name()) || oldTable.length() > 64) {
-            throw new IllegalArgumentException("the old table's name must start with the table's: " + oldTable);
-        }
+        Copied copied = copy();
+        return cutOver(oldTable).withCopy(copied);
+    }
+
+    /** What the copy did: rows copied, how long the copy (with its catch-up) and the checksum took. */
+    public record Copied(long rows, long copyMillis, long checksumMillis) {
+    }
+
+    /**
+     * Copies, catches up and checks the shadow against the table; afterwards the shadow is kept in sync for as long
+     * as this migration catches up ({@link #cutOver} does, first).
+     */
+    public Copied copy() throws SQLException, Failed {
         long copied;
         long started = clock.millis();
         try (Connection work = connections.open()) {
@@ -135,11 +181,14 @@ public final class Migration implements AutoCloseable {
             flusher.barrier(work);
             Copier copier = new Copier(shadow, clock);
             try {
+                holdOrStop();
                 while (copier.next(work)) {
+                    control.copied(copier.copied());
                     flush(work);
+                    holdOrStop();
                 }
             } catch (Copier.Lossy e) {
-                throw new Failed(e.getMessage());
+                throw new Failed(e.getMessage(), true);
             }
             copied = copier.copied();
             catchUp(work);
@@ -155,7 +204,17 @@ public final class Migration implements AutoCloseable {
                         + "): nothing was swapped");
             }
         }
-        long checksumMillis = clock.millis() - started - copyMillis;
+        return new Copied(copied, copyMillis, clock.millis() - started - copyMillis);
+    }
+
+    /** Swaps the checked shadow in; the old table keeps the name in {@link Result#oldTable()}. */
+    public Result cutOver(String oldTable) throws SQLException, Failed {
+        if (!checksummed) {
+            throw new IllegalStateException("the cut-over comes after a completed copy");
+        }
+        if (!oldTable.startsWith(shadow.source().name()) || oldTable.length() > 64) {
+            throw new IllegalArgumentException("the old table's name must start with the table's: " + oldTable);
+        }
         SentryCutOver cutOver = new SentryCutOver(clock);
         String why = null;
         for (int attempt = 1; attempt <= CUTOVER_ATTEMPTS; attempt++) {
@@ -163,6 +222,7 @@ public final class Migration implements AutoCloseable {
                 Copier.configure(work);
                 catchUp(work);
             }
+            holdOrStop();
             try (Connection a = connections.open(); Connection b = connections.open()) {
                 Copier.configure(a);
                 long start = clock.millis();
@@ -171,13 +231,28 @@ public final class Migration implements AutoCloseable {
                     throw new Failed(diverged);
                 }
                 if (o.swapped()) {
-                    return new Result(copied, copyMillis, checksumMillis, attempt, clock.millis() - start, oldTable);
+                    return new Result(0, 0, 0, attempt, clock.millis() - start, oldTable);
                 }
                 why = o.why();
             }
             sleep(Math.min(10_000, 100L << attempt));
         }
         throw new Failed("the cut-over did not succeed in " + CUTOVER_ATTEMPTS + " attempts: " + why);
+    }
+
+    /** While the runner says pause, waits (the stream goes on reading); fails when it says stop. */
+    private void holdOrStop() throws Failed {
+        while (true) {
+            String stop = control.stopReason();
+            if (stop != null) {
+                throw new Failed("stopped: " + stop);
+            }
+            failIfStopped();
+            if (!control.paused()) {
+                return;
+            }
+            sleep(PAUSE_POLL_MILLIS);
+        }
     }
 
     /**
@@ -198,14 +273,10 @@ public final class Migration implements AutoCloseable {
             }
             conflictSince = conflictSince == 0 ? clock.millis() : conflictSince;
             if (clock.millis() - conflictSince > CONFLICT_MILLIS) {
-                throw new Failed("the copy would lose or change rows: " + e.getMessage());
+                throw new Failed("the copy would lose or change rows: " + e.getMessage(), true);
             }
             sleep(20);
             return 0;
-        }
-        if (checksummed) {
-            sinceChecksum.removeAll(keys);
-            sinceChecksum.addAll(Checksum.differing(work, shadow, new ArrayList<>(keys)));
         }
         return keys.size();
     }
@@ -214,6 +285,7 @@ public final class Migration implements AutoCloseable {
     private void catchUp(Connection work) throws SQLException, Failed {
         BinlogStream.Position end = BinlogStream.current(work);
         do {
+            holdOrStop();
             if (flush(work) == 0) {
                 sleep(5);
             }
@@ -238,16 +310,14 @@ public final class Migration implements AutoCloseable {
             stream.requeue(keys);
             throw e;
         }
-        // Before the swap, the table being still: the keys of the last moments, and those that differed when
-        // flushed (most often changed again, and so flushed again since), are checked.
-        if (checksummed) {
-            sinceChecksum.addAll(keys);
-        }
-        List<PrimaryKey.Key> differing = checksummed ? Checksum.differing(locked, shadow,
-                new ArrayList<>(sinceChecksum)) : List.of();
+        // Before the swap, the table being still, the rows of the last moments are checked: the checksum proved
+        // the flusher's writes up to its snapshot, and this guards the same writes after it where it costs least.
+        // (Checking every key flushed since, under a busy writer, costs as much as the flushes themselves.)
+        List<PrimaryKey.Key> differing = checksummed ? Checksum.differing(locked, shadow, new ArrayList<>(keys))
+                : List.of();
         if (!differing.isEmpty()) {
-            diverged = differing.size() + " row(s) changed after the checksum differ between the table and the"
-                    + " shadow (key " + differing.get(0).values() + "): nothing was swapped";
+            diverged = differing.size() + " row(s) flushed under the cut-over's lock differ between the table and"
+                    + " the shadow (key " + differing.get(0).values() + "): nothing was swapped";
             throw new SQLException(diverged);
         }
     }
@@ -263,6 +333,32 @@ public final class Migration implements AutoCloseable {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The name the table has after the swap, in the engine's naming (it starts with the table's: see README). */
+    public static String oldTableName(String table, String stamp) {
+        return table + "__" + stamp + "_old";
+    }
+
+    /** The shadow table the change of {@code table} builds. */
+    public static String shadowTableName(String table) {
+        return ShadowTable.nameFor(table);
+    }
+
+    /**
+     * Removes what an interrupted change of {@code table} left (its runner killed mid-copy or mid-swap): the
+     * shadow, the changelog, and a sentry under {@code oldTable} (null: none recorded), only if it says it is one.
+     * The table itself is never touched.
+     */
+    public static void removeLeftovers(Connection c, String schema, String table, String oldTable)
+            throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS " + Sql.quote(schema) + "." + Sql.quote(ShadowTable.nameFor(table)) + ", "
+                    + Sql.quote(schema) + "." + Sql.quote(Flusher.changelogName(table)));
+        }
+        if (oldTable != null) {
+            SentryCutOver.dropIfSentry(c, schema, oldTable);
         }
     }
 

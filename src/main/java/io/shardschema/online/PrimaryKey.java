@@ -162,8 +162,14 @@ final class PrimaryKey {
         return p;
     }
 
-    /** {@code (a = ? AND b = ?) OR ...} for {@code n} keys; bound by {@link Key#bind} in turn. */
+    /**
+     * {@code a IN (?, ...)} for {@code n} keys of one column (cheaper to parse and plan), else {@code (a = ? AND
+     * b = ?) OR ...}; bound by {@link Key#bind} in turn.
+     */
     String in(int n) {
+        if (columns.size() == 1) {
+            return columns.get(0).quoted() + " IN (" + String.join(", ", java.util.Collections.nCopies(n, "?")) + ")";
+        }
         String one = "(" + String.join(" AND ", columns.stream().map(c -> c.quoted() + " = ?").toList()) + ")";
         return "(" + String.join(" OR ", java.util.Collections.nCopies(n, one)) + ")";
     }

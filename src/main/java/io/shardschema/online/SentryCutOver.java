@@ -29,6 +29,9 @@ final class SentryCutOver {
     /** How long writers may wait on the swap, from the lock to the unlock. */
     static final long BUDGET_MILLIS = 1000;
 
+    /** How a sentry's comment starts (a nonce follows). */
+    private static final String SENTRY_MARK = "shardschema cut-over sentry ";
+
     /** An attempt's outcome: swapped, or not (and why: the caller may try again). */
     record Outcome(boolean swapped, String why) {
     }
@@ -48,7 +51,7 @@ final class SentryCutOver {
         SourceTable t = shadow.source();
         String sentry = Sql.quote(t.schema()) + "." + Sql.quote(oldName);
         // The sentry says it is one, with a nonce: a table of that name is dropped only when it is this sentry.
-        String mark = "shardschema cut-over sentry " + UUID.randomUUID();
+        String mark = SENTRY_MARK + UUID.randomUUID();
         long renamer = connectionId(b);
         ExecutorService thread = Executors.newSingleThreadExecutor(r -> new Thread(r, "cutover-rename"));
         try (Statement sa = a.createStatement()) {
@@ -153,6 +156,15 @@ final class SentryCutOver {
             sa.execute("DROP TABLE " + Sql.quote(schema) + "." + Sql.quote(oldName));
         }
         return new Outcome(false, why);
+    }
+
+    /** Drops {@code schema.name} if it is a sentry an interrupted cut-over left (its comment says so). */
+    static void dropIfSentry(Connection c, String schema, String name) throws SQLException {
+        if (tableComment(c, schema, name).filter(comment -> comment.startsWith(SENTRY_MARK)).isPresent()) {
+            try (Statement s = c.createStatement()) {
+                s.execute("DROP TABLE " + Sql.quote(schema) + "." + Sql.quote(name));
+            }
+        }
     }
 
     private static java.util.Optional<String> tableComment(Connection c, String schema, String table)

@@ -131,7 +131,7 @@ public final class Runner {
         ShardConnections shards = new ShardConnections(config, catalog.dsn(), config.perServerConcurrency());
         try {
             OnlineChange online = new OnlineChange(catalog, shards, config,
-                    new PtOsc(config.ptOscPath(), pauseFile), pauseFile, clock);
+                    new PtOsc(config.ptOscPath(), pauseFile), () -> control.state().paused(), clock);
             TaskWorker worker = new TaskWorker(catalog, shards, online, this::version, config, name, timer);
             heartbeats.scheduleAtFixedRate(this::heartbeat, config.heartbeatSeconds(), config.heartbeatSeconds(),
                     TimeUnit.SECONDS);

@@ -168,7 +168,7 @@ public final class OnlineBenchmark {
         say("(d) the built-in binlog engine");
         start = System.nanoTime();
         try (Migration m = Migration.prepare(() -> DataSources.connect(server.rootDsn(d)), server.rootDsn(null), d,
-                "big", ALTER, Clock.systemUTC())) {
+                "big", ALTER, Migration.Control.NONE, Clock.systemUTC())) {
             Migration.Result r = m.run("big__old");
             say("(d) copy " + r.copyMillis() + " ms, checksum " + r.checksumMillis() + " ms, cut-over lock "
                     + r.lockMillis() + " ms");

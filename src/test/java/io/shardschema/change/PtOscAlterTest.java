@@ -55,12 +55,12 @@ class PtOscAlterTest {
                 "p", "CREATE TABLE `p` (\n  `id` int(11) NOT NULL,\n  PRIMARY KEY (`id`)\n)",
                 "c", "CREATE TABLE `c` (\n  `id` int(11) NOT NULL,\n  `p` int(11) DEFAULT NULL,\n  PRIMARY KEY (`id`),\n"
                         + "  CONSTRAINT `fk` FOREIGN KEY (`p`) REFERENCES `p` (`id`)\n)"));
-        assertThatThrownBy(() -> PtOscAlter.checkForeignKeys("p", before, before.get("p")))
+        assertThatThrownBy(() -> PtOscAlter.checkForeignKeys("pt-osc", "p", before, before.get("p")))
                 .hasMessageContaining("(c → p)");
-        assertThatThrownBy(() -> PtOscAlter.checkForeignKeys("c", before, before.get("c")))
+        assertThatThrownBy(() -> PtOscAlter.checkForeignKeys("pt-osc", "c", before, before.get("c")))
                 .hasMessageContaining("(c → p)");
         before.remove("c");
-        PtOscAlter.checkForeignKeys("p", before, before.get("p"));
+        PtOscAlter.checkForeignKeys("pt-osc", "p", before, before.get("p"));
     }
 
     private static void assertRefused(String command, String says) {

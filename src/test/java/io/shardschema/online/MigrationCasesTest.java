@@ -103,7 +103,7 @@ class MigrationCasesTest {
         }
         List<String> before = snapshot(flavour, schema, "t");
         var prepared = Migration.prepare(() -> connect(flavour, schema), TestServers.binlog(flavour).rootDsn(null),
-                schema, "t", k.change(), Clock.systemUTC());
+                schema, "t", k.change(), Migration.Control.NONE, Clock.systemUTC());
         if (k.failure() != null) {
             try (Migration m = prepared) {
                 assertThatThrownBy(() -> m.run("t__old")).isInstanceOf(Migration.Failed.class)

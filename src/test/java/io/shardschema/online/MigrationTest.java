@@ -196,7 +196,7 @@ class MigrationTest {
                 Migration.Result result;
                 try (Migration m = Migration.prepare(() -> connect(flavour, f.schema()), server, f.schema(), "t",
                         "ADD COLUMN z INT NOT NULL DEFAULT 7, MODIFY v VARCHAR(60), DROP COLUMN n",
-                        Clock.systemUTC())) {
+                        Migration.Control.NONE, Clock.systemUTC())) {
                     result = m.run("t__20261203t000000_old");
                 } finally {
                     writer.stop.set(true);
@@ -259,7 +259,7 @@ class MigrationTest {
         };
         for (Object[] k : cases) {
             assertThatThrownBy(() -> Migration.prepare(() -> connect(flavour, f.schema()), server, f.schema(),
-                    (String) k[0], (String) k[1], Clock.systemUTC())).as(flavour + " " + k[0])
+                    (String) k[0], (String) k[1], Migration.Control.NONE, Clock.systemUTC())).as(flavour + " " + k[0])
                     .isInstanceOf(Migration.Refused.class).hasMessageContaining((String) k[2]);
         }
         try (Connection c = connect(flavour, f.schema()); Statement s = c.createStatement()) {
@@ -267,7 +267,7 @@ class MigrationTest {
             s.execute("CREATE TABLE pk (id INT PRIMARY KEY, other INT NOT NULL)");
         }
         assertThatThrownBy(() -> Migration.prepare(() -> connect(flavour, f.schema()), server, f.schema(), "pk",
-                "DROP PRIMARY KEY, ADD PRIMARY KEY (other)", Clock.systemUTC()))
+                "DROP PRIMARY KEY, ADD PRIMARY KEY (other)", Migration.Control.NONE, Clock.systemUTC()))
                 .isInstanceOf(Migration.Refused.class).hasMessageContaining("alters the primary key");
         try (Connection c = connect(flavour, f.schema()); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME) FROM"
