@@ -1,5 +1,6 @@
 package io.shardschema.online;
 
+import io.shardschema.embedded.MariaDbServer;
 import io.shardschema.testing.Cli;
 import io.shardschema.testing.RunnerProcess;
 import io.shardschema.testing.TestFleet;
@@ -9,6 +10,8 @@ import org.junit.jupiter.api.Test;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static io.shardschema.online.OnlineLifecycleTest.cat;
 import static io.shardschema.online.OnlineLifecycleTest.cli;
@@ -26,7 +29,10 @@ class BinlogTakeoverTest {
     private static final int ROWS = 400_000;
 
     private static TestFleet fleetWithBigTable(String name) throws Exception {
-        TestFleet fleet = TestFleet.create(TestServers.binlog("11.4"), name, 1);
+        return fleetWithBigTable(TestFleet.create(TestServers.binlog("11.4"), name, 1));
+    }
+
+    private static TestFleet fleetWithBigTable(TestFleet fleet) throws Exception {
         fleet.registerAll();
         try (Connection c = fleet.connect(fleet.schemas.get(0)); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE big (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(40) NOT NULL)");
@@ -68,6 +74,37 @@ class BinlogTakeoverTest {
         assertAltered(fleet);
         assertThat(fleet.column("SELECT state FROM " + cat(fleet) + ".log ORDER BY run"))
                 .containsExactly("stalled", "applied");
+    }
+
+    @Test
+    void aShardServerKilledMidCopyFailsTheRunAndTheNextCopiesAgain() throws Exception {
+        MariaDbServer shardServer = TestServers.fresh("binkill", TestServers.BINLOG);
+        try {
+            TestFleet fleet = TestFleet.create(TestServers.shared(), shardServer, "bsrvkill", 1);
+            fleet.set("maxRuns", "10");
+            fleetWithBigTable(fleet);
+            String schema = fleet.schemas.get(0);
+            CompletableFuture<Cli.Result> run = Cli.start(fleet.configFile, "run", "--json");
+            await().atMost(Duration.ofSeconds(90)).ignoreExceptionsInstanceOf(IllegalStateException.class).until(() -> {
+                assertThat(run).as("the runner ended early").isNotDone();
+                return fleet.shardCount("SELECT COUNT(*) FROM `" + schema + "`.big__new") > 2000;
+            });
+            shardServer.kill();
+            long killed = System.nanoTime();
+            await().atMost(Duration.ofSeconds(20)).until(() -> fleet.count("SELECT COUNT(*) FROM " + cat(fleet)
+                    + ".log WHERE state = 'failed'") >= 1);
+            Thread.sleep(Math.max(0, 3000 - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed)));
+            shardServer.restart();
+
+            Cli.Result result = run.get(180, TimeUnit.SECONDS);
+            assertThat(result.exit()).as(result.all()).isZero();
+            assertAltered(fleet);
+            assertThat(fleet.column("SELECT err FROM " + cat(fleet) + ".log WHERE state = 'failed'"))
+                    .isNotEmpty().allSatisfy(err -> assertThat(err).containsAnyOf("onnection", "ocket",
+                            "ommunications link", "binlog"));
+        } finally {
+            shardServer.stop();
+        }
     }
 
     @Test
