@@ -140,21 +140,52 @@ public final class Migration implements AutoCloseable {
             } catch (ShardSchemaException e) {
                 unreadable = e.getMessage();
             }
-            ShadowTable shadow = ShadowTable.create(c, source, command, renames);
+            ShadowTable shadow;
+            try {
+                shadow = ShadowTable.create(c, source, command, renames);
+            } catch (SQLException e) {
+                removeLeftovers(c, schema, table, null);
+                // The server refuses the ALTER on this table (a syntax or name error): the same every time.
+                if (e.getSQLState() != null && e.getSQLState().startsWith("42")) {
+                    throw new Refused("the ALTER fails on this shard's table: " + e.getMessage());
+                }
+                throw e;
+            }
             Optional<String> shadowProblem = Inspector.shadowProblem(shadow);
             if (shadowProblem.isPresent() || unreadable != null) {
                 shadow.drop(c);
                 throw new Refused(shadowProblem.orElse("the online engine reads an ALTER's renames as pt-osc's"
                         + " checks do, which refuse it: " + unreadable));
             }
-            Flusher.createChangelog(c, schema, table);
-            BinlogStream stream = new BinlogStream(server, source, BinlogStream.current(c));
+            BinlogStream stream = null;
             try {
+                Flusher.createChangelog(c, schema, table);
+                stream = new BinlogStream(server, source, BinlogStream.current(c));
                 stream.start();
+                return new Migration(connections, control, clock, shadow, stream);
             } catch (IOException e) {
+                abandon(c, stream, schema, table);
                 throw new SQLException("cannot read the binlog: " + e.getMessage(), e);
+            } catch (SQLException | RuntimeException e) {
+                abandon(c, stream, schema, table);
+                throw e;
             }
-            return new Migration(connections, control, clock, shadow, stream);
+        }
+    }
+
+    /** A preparation that failed half way: its stream stopped, its tables gone. */
+    private static void abandon(Connection c, BinlogStream stream, String schema, String table) throws SQLException {
+        if (stream != null) {
+            closeQuietly(stream);
+        }
+        removeLeftovers(c, schema, table, null);
+    }
+
+    private static void closeQuietly(BinlogStream stream) {
+        try {
+            stream.close();
+        } catch (IOException e) {
+            // the stream is gone either way
         }
     }
 
@@ -218,11 +249,11 @@ public final class Migration implements AutoCloseable {
         SentryCutOver cutOver = new SentryCutOver(clock);
         String why = null;
         for (int attempt = 1; attempt <= CUTOVER_ATTEMPTS; attempt++) {
+            holdOrStop();
             try (Connection work = connections.open()) {
                 Copier.configure(work);
                 catchUp(work);
             }
-            holdOrStop();
             try (Connection a = connections.open(); Connection b = connections.open()) {
                 Copier.configure(a);
                 long start = clock.millis();
@@ -248,6 +279,9 @@ public final class Migration implements AutoCloseable {
                 throw new Failed("stopped: " + stop);
             }
             failIfStopped();
+            if (Thread.currentThread().isInterrupted()) {
+                throw new Failed("interrupted");
+            }
             if (!control.paused()) {
                 return;
             }
@@ -346,6 +380,11 @@ public final class Migration implements AutoCloseable {
         return ShadowTable.nameFor(table);
     }
 
+    /** Whether {@code schema.oldTable} exists and is not a sentry: the table a swap renamed. */
+    public static boolean isOldTable(Connection c, String schema, String oldTable) throws SQLException {
+        return oldTable != null && SentryCutOver.isTableNotSentry(c, schema, oldTable);
+    }
+
     /**
      * Removes what an interrupted change of {@code table} left (its runner killed mid-copy or mid-swap): the
      * shadow, the changelog, and a sentry under {@code oldTable} (null: none recorded), only if it says it is one.
@@ -365,11 +404,7 @@ public final class Migration implements AutoCloseable {
     /** Stops the stream and drops the changelog table (and, unless swapped, the shadow). */
     @Override
     public void close() throws SQLException {
-        try {
-            stream.close();
-        } catch (IOException e) {
-            // the stream is gone either way
-        }
+        closeQuietly(stream);
         try (Connection c = connections.open(); Statement s = c.createStatement()) {
             s.execute("DROP TABLE IF EXISTS " + Sql.quote(shadow.source().schema()) + "."
                     + Sql.quote(Flusher.changelogName(shadow.source().name())));

@@ -62,10 +62,10 @@ final class SentryCutOver {
                 create.execute();
             }
             long start = clock.millis();
-            sa.execute("LOCK TABLES " + t.quoted() + " WRITE, " + shadow.shadow().quoted() + " WRITE, " + sentry
-                    + " WRITE WAIT 1");
             CompletableFuture<Void> rename = null;
             try {
+                sa.execute("LOCK TABLES " + t.quoted() + " WRITE, " + shadow.shadow().quoted() + " WRITE, " + sentry
+                        + " WRITE WAIT 1");
                 beforeSwap.run(a);
                 long flushMillis = clock.millis() - start;
                 try (Statement sb = b.createStatement()) {
@@ -156,6 +156,11 @@ final class SentryCutOver {
             sa.execute("DROP TABLE " + Sql.quote(schema) + "." + Sql.quote(oldName));
         }
         return new Outcome(false, why);
+    }
+
+    /** Whether {@code schema.name} exists and is not a sentry. */
+    static boolean isTableNotSentry(Connection c, String schema, String name) throws SQLException {
+        return tableComment(c, schema, name).filter(comment -> !comment.startsWith(SENTRY_MARK)).isPresent();
     }
 
     /** Drops {@code schema.name} if it is a sentry an interrupted cut-over left (its comment says so). */

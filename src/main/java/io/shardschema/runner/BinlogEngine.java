@@ -26,11 +26,14 @@ final class BinlogEngine implements OnlineEngine {
     private final OnlineCatalog online;
     private final ShardConnections shards;
     private final BooleanSupplier paused;
+    private final String pendingDropsDb;
     private final Clock clock;
     /** The claim's copy, in sync while it lives. */
     private Migration migration;
 
-    BinlogEngine(OnlineCatalog online, ShardConnections shards, BooleanSupplier paused, Clock clock) {
+    BinlogEngine(OnlineCatalog online, ShardConnections shards, BooleanSupplier paused, String pendingDropsDb,
+                 Clock clock) {
+        this.pendingDropsDb = pendingDropsDb;
         this.online = online;
         this.shards = shards;
         this.paused = paused;
@@ -103,31 +106,46 @@ final class BinlogEngine implements OnlineEngine {
     }
 
     /**
-     * The sentry swap, if this claim holds the copy; else the tables tell what an interrupted cut-over did: the
-     * shadow still there means no swap (its leftovers go and the task copies again), gone means the swap happened.
+     * The sentry swap, if this claim holds the copy. After any failure, and in a claim that does not hold it (the
+     * runner that cut over died), the tables decide: see {@link #decide}.
      */
     @Override
     public Optional<String> cutOver(OnlineWork w, OnlineCatalog.Task task) throws SQLException {
         if (migration == null) {
-            if (!OnlineChange.tableExists(w.slot(), w.schema(), Migration.shadowTableName(w.table()))) {
-                return Optional.empty();
-            }
-            Migration.removeLeftovers(w.slot(), w.schema(), w.table(), task.oldTable());
-            online.phase(w.lease(), OnlineCatalog.COPYING);
-            return Optional.of("the run that cut over stopped before the swap; nothing was swapped, the next run"
-                    + " copies again");
+            return decide(w, task, "the run that cut over stopped");
+        }
+        if (OnlineChange.tableExists(w.slot(), w.schema(), task.oldTable())) {
+            return Optional.of(w.schema() + "." + task.oldTable() + " exists; move it away and `retry`");
         }
         try {
             Migration.Result r = migration.cutOver(task.oldTable());
             w.out().line("swapped " + w.schema() + "." + w.table() + " with its shadow table in attempt "
                     + r.cutOverAttempts() + "; writers waited at most " + r.lockMillis() + " ms");
-            return Optional.empty();
-        } catch (Migration.Failed e) {
-            online.phase(w.lease(), OnlineCatalog.COPYING);
-            return Optional.of(e.getMessage() + "; nothing was swapped, the next run copies again");
-        } finally {
             close();
+            return Optional.empty();
+        } catch (Migration.Failed | SQLException | RuntimeException e) {
+            return decide(w, task, e.getMessage());
         }
+    }
+
+    /**
+     * Whether a swap happened, from the tables alone: no shadow table, and the old table under its recorded name
+     * (not a sentry) or already in the pending-drops database. A missing shadow table alone proves nothing (a
+     * failed run may have dropped it). Swapped: the changelog goes, and the lifecycle moves on. Not: the leftovers go and the task copies again.
+     */
+    private Optional<String> decide(OnlineWork w, OnlineCatalog.Task task, String why) throws SQLException {
+        boolean swapped = !OnlineChange.tableExists(w.slot(), w.schema(), Migration.shadowTableName(w.table()))
+                && (Migration.isOldTable(w.slot(), w.schema(), task.oldTable())
+                || OnlineChange.tableExists(w.slot(), pendingDropsDb, task.pendingTable()));
+        if (swapped) {
+            close();
+            Migration.removeLeftovers(w.slot(), w.schema(), w.table(), null);
+            w.out().line("the tables show the swap happened (" + why + ")");
+            return Optional.empty();
+        }
+        online.phase(w.lease(), OnlineCatalog.COPYING);
+        removeLeftovers(w, task);
+        return Optional.of(why + "; nothing was swapped, the next run copies again");
     }
 
     @Override
@@ -185,6 +203,14 @@ final class BinlogEngine implements OnlineEngine {
                 long now = clock.millis();
                 if (now - asked >= CATALOG_MILLIS) {
                     asked = now;
+                    try {
+                        // Without the session holding the table's lock nothing keeps another run off the table.
+                        if (!w.slot().isValid(5)) {
+                            return "the session holding the table's lock ended";
+                        }
+                    } catch (SQLException e) {
+                        return "the session holding the table's lock ended: " + e.getMessage();
+                    }
                     try {
                         cancelled = online.cancelRequested(lease.shardId(), w.version().number());
                         if (copied > 0) {

@@ -116,7 +116,7 @@ final class OnlineChange {
 
     private OnlineEngine engine(Version version) {
         return version.type().equals(Version.PT_OSC) ? new PtOscEngine(online, shards, ptOsc, config.logDir())
-                : new BinlogEngine(online, shards, paused, clock);
+                : new BinlogEngine(online, shards, paused, config.pendingDropsDb(), clock);
     }
 
     private RunEnding walk(OnlineWork w, OnlineEngine engine) throws SQLException, IOException, InterruptedException {
@@ -180,6 +180,10 @@ final class OnlineChange {
                 }
                 case OnlineCatalog.AWAITING_CUTOVER -> {
                     if (!task.cutoverRequested()) {
+                        if (!engine.inSync()) {
+                            // A dead runner's copy that nothing keeps in sync: gone, the cut-over copies again.
+                            engine.removeLeftovers(w, task);
+                        }
                         return end(Run.WAITING, "copied; awaiting cut-over: `shardschema cutover " + v
                                 + " --shard " + shardId + "` (or `cutover " + v + "`)", out, null);
                     }
