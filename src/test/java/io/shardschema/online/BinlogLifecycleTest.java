@@ -33,16 +33,23 @@ class BinlogLifecycleTest {
     /** Rows of the paused table: enough for a copy of several seconds. */
     private static final int ROWS = 600_000;
 
+    /** One shard on the binlog server with a table `big` (id, k, v) of {@code rows} rows, as the writer expects. */
+    private static TestFleet fleetWithBigTable(String name, int rows) throws Exception {
+        TestFleet fleet = TestFleet.create(TestServers.binlog(FLAVOUR), name, 1);
+        fleet.registerAll();
+        try (Connection c = fleet.connect(fleet.schemas.get(0)); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE big (id INT AUTO_INCREMENT PRIMARY KEY, k INT NOT NULL, v VARCHAR(40) NOT NULL)");
+            s.execute("INSERT INTO big (k, v) SELECT seq, CONCAT('row', seq) FROM seq_1_to_" + rows);
+            s.execute("ANALYZE TABLE big");
+        }
+        return fleet;
+    }
+
     @Test
     void aTableIsChangedThroughEveryGateWhileAWriterKeepsWriting() throws Exception {
-        TestFleet fleet = TestFleet.create(TestServers.binlog(FLAVOUR), "binlc", 1);
-        fleet.registerAll();
+        TestFleet fleet = fleetWithBigTable("binlc", 100_000);
         String schema = fleet.schemas.get(0);
-        try (Connection c = fleet.connect(schema); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE big (id INT AUTO_INCREMENT PRIMARY KEY, k INT NOT NULL, v VARCHAR(40) NOT NULL)");
-            s.execute("INSERT INTO big (k, v) SELECT seq, CONCAT('row', seq) FROM seq_1_to_100000");
-            s.execute("CREATE TABLE marks (what VARCHAR(40))");
-        }
+        fleet.execute("CREATE TABLE `" + schema + "`.marks (what VARCHAR(40))");
         Cli.Result add = cli(fleet, "version", "add", "--type", "online", "--table", "big", "--command",
                 "ADD COLUMN z INT NOT NULL DEFAULT 0", "--final-insert", "INSERT INTO marks VALUES ('swapped')");
         assertThat(add.exit()).as(add.all()).isZero();
@@ -92,14 +99,8 @@ class BinlogLifecycleTest {
 
     @Test
     void aPauseHoldsTheCopyWithinASecondAndACancelEndsItCleanly() throws Exception {
-        TestFleet fleet = TestFleet.create(TestServers.binlog(FLAVOUR), "binpause", 1);
-        fleet.registerAll();
+        TestFleet fleet = fleetWithBigTable("binpause", ROWS);
         String schema = fleet.schemas.get(0);
-        try (Connection c = fleet.connect(schema); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE big (id INT AUTO_INCREMENT PRIMARY KEY, k INT NOT NULL, v VARCHAR(40) NOT NULL)");
-            s.execute("INSERT INTO big (k, v) SELECT seq, CONCAT('row', seq) FROM seq_1_to_" + ROWS);
-            s.execute("ANALYZE TABLE big");
-        }
         assertThat(cli(fleet, "version", "add", "--type", "online", "--auto-approve", "--table", "big", "--command",
                 "ADD COLUMN z INT").exit()).isZero();
         CompletableFuture<Cli.Result> run = Cli.start(fleet.configFile, "run");

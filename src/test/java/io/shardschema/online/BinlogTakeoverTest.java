@@ -59,13 +59,7 @@ class BinlogTakeoverTest {
     void aCopyInterruptedByAKilledRunnerStartsAgainCleanly() throws Exception {
         TestFleet fleet = fleetWithBigTable("bkillcp");
         String schema = fleet.schemas.get(0);
-        RunnerProcess first = RunnerProcess.start(fleet, "first");
-        await().atMost(Duration.ofSeconds(90)).ignoreExceptionsInstanceOf(IllegalStateException.class).until(() -> {
-            assertThat(first.alive()).as(first.output()).isTrue();
-            return tables(fleet, schema).contains("big__new")
-                    && fleet.shardCount("SELECT COUNT(*) FROM `" + schema + "`.big__new") > 2000;
-        });
-        first.kill();
+        OnlineTakeoverTest.killMidCopy(fleet, "big__new");
         assertThat(tables(fleet, schema)).contains("big__new", "big__osc");
 
         Cli.Result second = cli(fleet, "run", "--json");

@@ -59,14 +59,19 @@ class OnlineTakeoverTest {
                 "--option", "sleep=" + sleep).exit()).isZero();
     }
 
-    /** Starts a runner and SIGKILLs it once its copy has put more than 2,000 rows in the shadow table. */
+    /** Starts a runner and SIGKILLs it once its copy has put more than 2,000 rows in pt-osc's shadow table. */
     static void killMidCopy(TestFleet fleet) {
+        killMidCopy(fleet, "_big_new");
+    }
+
+    /** Starts a runner and SIGKILLs it once its copy has put more than 2,000 rows in the shadow table {@code shadow}. */
+    static void killMidCopy(TestFleet fleet, String shadow) {
         String schema = fleet.schemas.get(0);
         RunnerProcess first = RunnerProcess.start(fleet, "first");
         await().atMost(Duration.ofSeconds(90)).ignoreExceptionsInstanceOf(IllegalStateException.class).until(() -> {
             assertThat(first.alive()).as(first.output()).isTrue();
-            return tables(fleet, schema).contains("_big_new")
-                    && fleet.shardCount("SELECT COUNT(*) FROM `" + schema + "`._big_new") > 2000;
+            return tables(fleet, schema).contains(shadow)
+                    && fleet.shardCount("SELECT COUNT(*) FROM `" + schema + "`.`" + shadow + "`") > 2000;
         });
         first.kill();
     }
